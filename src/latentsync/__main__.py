@@ -1,0 +1,3 @@
+from latentsync.cli import main
+
+raise SystemExit(main())

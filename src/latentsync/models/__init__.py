@@ -1,0 +1,1 @@
+"""Pure torch modules whose state-dict keys match the published checkpoints."""

@@ -1,0 +1,31 @@
+"""Shared fixtures: golden data, media and tiny models in the published formats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import golden
+from tests.helpers.tiny_models import write_tiny_models
+
+
+def pytest_configure(config):
+    if not golden.GOLDEN.is_dir():
+        raise pytest.UsageError(f"golden fixtures not found at {golden.GOLDEN}; set LATENTSYNC_SHARED")
+
+
+@pytest.fixture(scope="session")
+def golden_dir() -> Path:
+    return golden.GOLDEN
+
+
+@pytest.fixture(scope="session")
+def media_dir() -> Path:
+    return golden.MEDIA
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory) -> Path:
+    """A folder with unet_tiny.yaml/.pt, vae/, whisper_tiny.pt, syncnet_v2.model."""
+    return write_tiny_models(tmp_path_factory.mktemp("tiny_models"))

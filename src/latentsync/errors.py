@@ -24,7 +24,7 @@ class CheckpointError(LatentSyncError):
 class MissingWeightsError(LatentSyncError):
     """Weights are not on disk and cannot be downloaded (offline, or hub unreachable)."""
 
-    def __init__(self, missing: list[tuple[str, str]]):
+    def __init__(self, missing: list[tuple[str, str]], message: str | None = None):
         self.missing = missing
         lines = "; ".join(f"{what} (supply with {how})" for what, how in missing)
-        super().__init__(f"missing weights: {lines}")
+        super().__init__(message or f"missing weights: {lines}")

@@ -38,7 +38,9 @@ def read_state_file(path: str | Path, nested_keys: tuple[str, ...] = ("state_dic
             return tensors, meta
         obj = torch.load(str(path), map_location="cpu", weights_only=True)
     except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError) as exc:
-        raise CheckpointError(f"cannot read checkpoint {path} (truncated or not a checkpoint?): {exc}") from exc
+        raise CheckpointError(
+            f"cannot read checkpoint {path} (truncated or not a checkpoint?): {exc}"
+        ) from exc
     except Exception as exc:  # safetensors/pickle raise assorted types for corrupt files
         raise CheckpointError(f"cannot read checkpoint {path}: {type(exc).__name__}: {exc}") from exc
     if not isinstance(obj, Mapping):
@@ -87,8 +89,15 @@ def load_strict(
     tolerated = [k for k in missing if k.endswith(optional_missing)] if optional_missing else []
     missing = [k for k in missing if k not in tolerated]
     if missing or unexpected or wrong:
-        parts = [p for p in (_listing("missing keys", missing), _listing("unexpected keys", unexpected),
-                             _listing("wrong-shape keys (checkpoint vs model)", wrong)) if p]
+        parts = [
+            p
+            for p in (
+                _listing("missing keys", missing),
+                _listing("unexpected keys", unexpected),
+                _listing("wrong-shape keys (checkpoint vs model)", wrong),
+            )
+            if p
+        ]
         message = f"{source} does not fit {type(model).__name__}: " + "; ".join(parts)
         if hint:
             message += f". Hint: {hint}"

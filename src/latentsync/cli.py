@@ -1,0 +1,96 @@
+"""``latentsync`` command line: one subcommand module per job, user errors as one line + exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+
+from latentsync import __version__
+from latentsync.errors import LatentSyncError
+
+logger = logging.getLogger("latentsync")
+
+# Subcommand modules under latentsync.commands, in the order --help lists them.
+COMMANDS = ("infer", "download", "app", "batch", "preprocess", "fileslist", "train", "eval")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="latentsync",
+        description="Audio-driven lip-sync with LatentSync 1.5/1.6 weights, any length and resolution.",
+    )
+    parser.add_argument("--version", action="version", version=f"latentsync {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging and full tracebacks")
+    subparsers = parser.add_subparsers(dest="command", metavar="<command>")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"latentsync.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"latentsync.commands.{name}":
+                continue  # not part of this build
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def configure_logging(verbose: bool, quiet: bool = False) -> None:
+    level = logging.DEBUG if verbose else (logging.WARNING if quiet else logging.INFO)
+    logging.basicConfig(
+        level=level,
+        format="%(message)s" if not verbose else "%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    for noisy in (
+        "httpx",
+        "httpcore",
+        "urllib3",
+        "filelock",
+        "matplotlib",
+        "PIL",
+        "numba",
+        "distributed",
+        "asyncio",
+        "huggingface_hub",
+    ):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    configure_logging(args.verbose or bool(os.environ.get("LATENTSYNC_DEBUG")), getattr(args, "quiet", False))
+    try:
+        return int(args.func(args) or 0)
+    except LatentSyncError as exc:
+        if args.verbose:
+            logger.exception("")
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print(
+            "error: out of memory: try --batch-chunks 1, a smaller --dtype, or a machine with more RAM",
+            file=sys.stderr,
+        )
+        return 1
+    except Exception as exc:
+        if args.verbose:
+            raise
+        logger.debug("internal error", exc_info=True)
+        print(
+            f"internal error: {type(exc).__name__}: {exc} (rerun with --verbose for details)", file=sys.stderr
+        )
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

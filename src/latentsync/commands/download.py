@@ -1,0 +1,48 @@
+"""``latentsync download``: fetch the published weights into the HF cache or a folder."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from latentsync import weights
+
+logger = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "download",
+        help="download the published LatentSync weights (UNet, Whisper, SyncNet, VAE)",
+        description="Fetch the published weights with huggingface_hub (resumable). Files go to the "
+        "Hugging Face cache, or to --dir in the original checkpoints/ layout. Set HF_ENDPOINT for a mirror.",
+    )
+    p.add_argument(
+        "--model",
+        choices=weights.MODEL_VERSIONS,
+        default=weights.DEFAULT_MODEL,
+        help="published model version (default: %(default)s)",
+    )
+    p.add_argument(
+        "--auxiliary",
+        action="store_true",
+        help="also fetch preprocessing/eval/training-loss weights (SyncNet v2, S3FD, hyperIQA, VGG, VideoMAE, I3D, insightface)",
+    )
+    p.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="write into this folder (e.g. ./checkpoints) instead of the Hugging Face cache",
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.dir is not None:
+        args.dir.mkdir(parents=True, exist_ok=True)
+    paths = weights.download_all(args.model, auxiliary=args.auxiliary, local_dir=args.dir)
+    for path in paths:
+        logger.info("  %s", path)
+    logger.info("downloaded %d files for LatentSync %s", len(paths), args.model)
+    return 0

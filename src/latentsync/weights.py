@@ -1,0 +1,265 @@
+"""Where model weights come from: one resolver for every command.
+
+Order: an explicit path flag > ``$LATENTSYNC_CHECKPOINTS`` > ``./checkpoints`` > the Hugging Face
+cache > a download (unless offline). Whatever is still missing is reported in one message that
+names each file and the flag or command that supplies it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from latentsync.errors import MissingWeightsError
+
+logger = logging.getLogger(__name__)
+
+MODEL_VERSIONS = ("1.6", "1.5")
+DEFAULT_MODEL = "1.6"
+VAE_REPO = "stabilityai/sd-vae-ft-mse"
+VAE_FILES = ("config.json", "diffusion_pytorch_model.safetensors")
+AUXILIARY_REPO = "ByteDance/LatentSync"
+VERSION_MARKER = "latentsync_unet.version"
+
+
+@dataclass(frozen=True)
+class WeightFile:
+    """One published file (or, for the VAE, a diffusers folder) and how a user supplies it."""
+
+    key: str
+    repo_id: str
+    filename: str
+    flag: str
+    local_name: str = ""  # where it sits inside a checkpoints dir, if not ``filename``
+
+    @property
+    def local_path(self) -> str:
+        return self.local_name or self.filename
+
+
+def model_repo(version: str) -> str:
+    return f"ByteDance/LatentSync-{version}"
+
+
+def model_files(version: str = DEFAULT_MODEL) -> list[WeightFile]:
+    """Files inference needs for a published model version."""
+    if version not in MODEL_VERSIONS:
+        raise ValueError(f"unknown model version {version!r}: use one of {', '.join(MODEL_VERSIONS)}")
+    repo = model_repo(version)
+    return [
+        WeightFile("unet", repo, "latentsync_unet.pt", "--unet-checkpoint"),
+        WeightFile("whisper", repo, "whisper/tiny.pt", "--whisper"),
+        WeightFile("vae", VAE_REPO, "", "--vae", local_name="sd-vae-ft-mse"),
+    ]
+
+
+def training_files(version: str = DEFAULT_MODEL) -> list[WeightFile]:
+    return [WeightFile("stable_syncnet", model_repo(version), "stable_syncnet.pt", "--syncnet-checkpoint")]
+
+
+_AUX = {
+    "syncnet_v2": "auxiliary/syncnet_v2.model",
+    "sfd_face": "auxiliary/sfd_face.pth",
+    "koniq": "auxiliary/koniq_pretrained.pkl",
+    "vgg16": "auxiliary/vgg16-397923af.pth",
+    "videomae": "auxiliary/vit_g_hybrid_pt_1200e_ssv2_ft.pth",
+    "i3d": "auxiliary/i3d_torchscript.pt",
+    "insightface_det": "auxiliary/models/buffalo_l/det_10g.onnx",
+    "insightface_landmark": "auxiliary/models/buffalo_l/2d106det.onnx",
+}
+
+
+def auxiliary_files() -> list[WeightFile]:
+    """Preprocessing, evaluation and training-loss weights, as the original's ``auxiliary/`` folder."""
+    return [WeightFile(key, AUXILIARY_REPO, name, "--aux-dir") for key, name in _AUX.items()]
+
+
+def auxiliary_file(key: str) -> WeightFile:
+    return WeightFile(key, AUXILIARY_REPO, _AUX[key], "--aux-dir")
+
+
+def checkpoint_dirs() -> list[Path]:
+    dirs = []
+    env = os.environ.get("LATENTSYNC_CHECKPOINTS")
+    if env:
+        dirs.append(Path(env).expanduser())
+    dirs.append(Path.cwd() / "checkpoints")
+    return dirs
+
+
+def is_offline() -> bool:
+    flags = (os.environ.get("HF_HUB_OFFLINE", ""), os.environ.get("LATENTSYNC_OFFLINE", ""))
+    return any(v.strip().lower() in ("1", "true", "yes", "on") for v in flags)
+
+
+def hub_endpoint() -> str:
+    return os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
+
+
+def hub_unreachable_reason(timeout: float = 5.0) -> str | None:
+    """Why the hub cannot be reached (None if a TCP connection opens); avoids minutes of retries."""
+    import socket
+    from urllib.parse import urlsplit
+
+    url = urlsplit(hub_endpoint())
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((url.hostname or "", port), timeout=timeout):
+            return None
+    except OSError as exc:
+        return f"cannot reach {hub_endpoint()} ({exc.strerror or type(exc).__name__})"
+
+
+def _exists(path: Path, spec: WeightFile) -> bool:
+    if spec.key == "vae":
+        return all((path / name).is_file() for name in VAE_FILES)
+    return path.is_file() and path.stat().st_size > 0
+
+
+def _version_matches(folder: Path, spec: WeightFile) -> bool:
+    """A checkpoints dir written for 1.5 must not serve a 1.6 request (and vice versa)."""
+    marker = folder / VERSION_MARKER
+    if spec.key != "unet" or not marker.is_file():
+        return True
+    return marker.read_text().strip() == spec.repo_id.rsplit("-", 1)[-1]
+
+
+def find_local(spec: WeightFile) -> Path | None:
+    for folder in checkpoint_dirs():
+        candidate = folder / spec.local_path
+        if _exists(candidate, spec) and _version_matches(folder, spec):
+            return candidate
+    return _find_in_hf_cache(spec)
+
+
+def _find_in_hf_cache(spec: WeightFile) -> Path | None:
+    from huggingface_hub import try_to_load_from_cache
+
+    names = VAE_FILES if spec.key == "vae" else (spec.filename,)
+    found = [try_to_load_from_cache(spec.repo_id, name) for name in names]
+    if all(isinstance(f, str) for f in found):
+        path = Path(found[0])
+        return path.parent if spec.key == "vae" else path
+    return None
+
+
+def download_file(spec: WeightFile, local_dir: Path | None = None) -> Path:
+    """Fetch with huggingface_hub (resumes partial downloads, shows progress)."""
+    from huggingface_hub import hf_hub_download
+
+    target = None
+    if local_dir is not None:
+        target = local_dir / spec.local_path if spec.key == "vae" else local_dir
+    if spec.key == "vae":
+        paths = [Path(hf_hub_download(spec.repo_id, name, local_dir=target)) for name in VAE_FILES]
+        return paths[0].parent
+    return Path(hf_hub_download(spec.repo_id, spec.filename, local_dir=target))
+
+
+def _how_to_supply(spec: WeightFile, version_hint: str) -> str:
+    if spec.repo_id == AUXILIARY_REPO:
+        command = "latentsync download --auxiliary"
+    elif spec.key == "vae":
+        command = "latentsync download"
+    else:
+        command = f"latentsync download --model {version_hint}"
+    return f"{spec.flag} PATH, or `{command}` while online, or put it under ./checkpoints/{spec.local_path}"
+
+
+def resolve(
+    specs: list[WeightFile],
+    explicit: dict[str, str | os.PathLike | None] | None = None,
+    allow_download: bool = True,
+) -> dict[str, Path]:
+    """Paths for every spec, or one MissingWeightsError naming all that cannot be had."""
+    explicit = explicit or {}
+    resolved: dict[str, Path] = {}
+    missing: list[tuple[str, str]] = []
+    unreachable: str | None = None
+    for spec in specs:
+        version_hint = (
+            spec.repo_id.rsplit("-", 1)[-1]
+            if spec.repo_id.startswith("ByteDance/LatentSync-")
+            else DEFAULT_MODEL
+        )
+        given = explicit.get(spec.key)
+        if given:
+            path = Path(given).expanduser()
+            if path.exists():
+                resolved[spec.key] = path
+                continue
+            if spec.key == "vae" and "/" in str(given) and not str(given).startswith((".", "/", "~")):
+                spec = WeightFile("vae", str(given), "", spec.flag, local_name=spec.local_name)
+            else:
+                missing.append(
+                    (f"{spec.key} file {path} (does not exist)", f"{spec.flag} with an existing path")
+                )
+                continue
+        local = find_local(spec)
+        if local is not None:
+            resolved[spec.key] = local
+            continue
+        label = f"{spec.repo_id}/{spec.filename or ''}".rstrip("/")
+        if allow_download and not is_offline() and unreachable is None:
+            unreachable = hub_unreachable_reason() or ""
+        if not allow_download or is_offline() or unreachable:
+            missing.append((label, _how_to_supply(spec, version_hint)))
+            continue
+        try:
+            logger.info("downloading %s", label)
+            resolved[spec.key] = download_file(spec)
+        except Exception as exc:  # hub unreachable, auth, disk: all reported the same way
+            logger.debug("download of %s failed: %s", label, exc)
+            missing.append(
+                (f"{label} (download failed: {type(exc).__name__})", _how_to_supply(spec, version_hint))
+            )
+    if missing:
+        why = unreachable or ("offline mode is on" if is_offline() else "")
+        lines = "; ".join(f"{what} (supply with {how})" for what, how in missing)
+        raise MissingWeightsError(missing, message=f"missing weights{f' ({why})' if why else ''}: {lines}")
+    return resolved
+
+
+def download_all(
+    version: str = DEFAULT_MODEL, auxiliary: bool = False, local_dir: Path | None = None
+) -> list[Path]:
+    """``latentsync download``: every file of a model (and the auxiliary set), into the cache or a dir."""
+    specs = model_files(version) + training_files(version)
+    if auxiliary:
+        specs += auxiliary_files()
+    if is_offline():
+        names = [f"{s.repo_id}/{s.filename}".rstrip("/") for s in specs]
+        raise MissingWeightsError(
+            [(n, "a connection to the hub") for n in names],
+            message=f"cannot download while offline (HF_HUB_OFFLINE/LATENTSYNC_OFFLINE is set): {', '.join(names)}; "
+            "unset it, or copy the files into ./checkpoints (or $LATENTSYNC_CHECKPOINTS) in the same layout",
+        )
+    reason = hub_unreachable_reason()
+    if reason:
+        names = [f"{s.repo_id}/{s.filename}".rstrip("/") for s in specs]
+        raise MissingWeightsError(
+            [(n, "a connection to the hub") for n in names],
+            message=f"{reason}; not downloaded: {', '.join(names)}. Run `latentsync download --dir checkpoints` "
+            "on a connected machine and copy the folder here, or set HF_ENDPOINT to a reachable mirror",
+        )
+    done: list[Path] = []
+    failed: list[tuple[str, str]] = []
+    for spec in specs:
+        label = f"{spec.repo_id}/{spec.filename}".rstrip("/")
+        try:
+            done.append(download_file(spec, local_dir))
+            logger.info("have %s", label)
+        except Exception as exc:
+            failed.append(
+                (
+                    f"{label} (download failed: {type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''})",
+                    "a working connection to the hub (HF_ENDPOINT for a mirror), then rerun; partial files resume",
+                )
+            )
+    if local_dir is not None and not failed:
+        (local_dir / VERSION_MARKER).write_text(version + "\n")
+    if failed:
+        raise MissingWeightsError(failed)
+    return done

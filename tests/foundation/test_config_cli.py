@@ -55,7 +55,7 @@ def test_config_errors_are_clear(tmp_path):
 
 def test_scheduler_and_audio_configs():
     assert config.scheduler_config() == golden.golden_json("scheduler_config.json")
-    assert config.audio_config().num_mels == 80
+    assert config.audio_config().audio.num_mels == 80
 
 
 def test_cli_help_lists_subcommands():

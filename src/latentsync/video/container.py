@@ -1,0 +1,51 @@
+"""Opening media files with PyAV, turning every way a file can be unusable into one InputError line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import av.container
+
+from latentsync.errors import InputError
+
+
+def check_media_path(path: str | Path, what: str = "video") -> Path:
+    """The path if it names a non-empty regular file; otherwise an InputError saying why not."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{what} file not found: {path}")
+    if path.is_dir():
+        raise InputError(f"{what} path is a directory, not a file: {path}")
+    if path.stat().st_size == 0:
+        raise InputError(f"{what} file is empty (0 bytes): {path}")
+    return path
+
+
+def open_input(path: str | Path, what: str = "video") -> av.container.InputContainer:
+    """An open PyAV input container, or an InputError if the file is not a readable media file."""
+    path = check_media_path(path, what)
+    try:
+        return av.open(str(path), mode="r")
+    except av.FFmpegError as exc:
+        raise InputError(
+            f"{what} file is not a readable media file (truncated or not audio/video): {path} ({exc})"
+        ) from exc
+
+
+def open_video(path: str | Path) -> tuple[av.container.InputContainer, av.video.stream.VideoStream]:
+    """Container and its first video stream; InputError if there is no video stream."""
+    container = open_input(path, "video")
+    if not container.streams.video:
+        container.close()
+        raise InputError(f"{path} has no video stream")
+    return container, container.streams.video[0]
+
+
+def open_audio(path: str | Path) -> tuple[av.container.InputContainer, av.audio.stream.AudioStream]:
+    """Container and its first audio stream (an audio file or a video with sound)."""
+    container = open_input(path, "audio")
+    if not container.streams.audio:
+        container.close()
+        raise InputError(f"{path} has no audio stream")
+    return container, container.streams.audio[0]

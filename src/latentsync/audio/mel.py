@@ -39,7 +39,7 @@ def _normalize(db: np.ndarray, hp: DictConfig) -> np.ndarray:
 
 
 def syncnet_melspectrogram(waveform_16k: np.ndarray, hparams: DictConfig | None = None) -> np.ndarray:
-    """Mono float waveform at 16 kHz -> normalised log-mel [80, T] (T = len // hop + 1).
+    """Mono float waveform at 16 kHz -> normalised float32 log-mel [80, T] (T = len // hop + 1).
 
     Steps: pre-emphasis, |STFT| (centred, Hann), mel projection, dB relative to ``ref_level_db``
     with a ``min_level_db`` floor, then scaling to [-4, 4]. The waveform is not peak-rescaled
@@ -60,6 +60,5 @@ def syncnet_melspectrogram(waveform_16k: np.ndarray, hparams: DictConfig | None 
     )
     floor = np.exp(hp.min_level_db / 20 * np.log(10))
     db = 20 * np.log10(np.maximum(floor, mel)) - hp.ref_level_db
-    if not hp.signal_normalization:
-        return db
-    return _normalize(db, hp)
+    out = _normalize(db, hp) if hp.signal_normalization else db
+    return out.astype(np.float32)

@@ -1,0 +1,1 @@
+"""Faces: detection, main-face tracking, alignment to the model's crop template, mouth mask, paste-back."""

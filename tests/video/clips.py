@@ -1,0 +1,68 @@
+"""Small synthetic clips made with PyAV, each frame identifiable by its content."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+
+def numbered_frame(index: int, width: int, height: int) -> np.ndarray:
+    """A smooth picture that differs per frame, so frame order errors are visible."""
+    y, x = np.mgrid[0:height, 0:width]
+    r = (x * 255 // max(1, width - 1) + index * 7) % 256
+    g = y * 255 // max(1, height - 1)
+    b = np.full_like(x, (index * 23) % 256)
+    return np.stack([r, g, b], axis=-1).astype(np.uint8)
+
+
+def make_clip(
+    path: Path,
+    num_frames: int = 10,
+    width: int = 64,
+    height: int = 48,
+    fps: Fraction | int = 25,
+    codec: str = "libx264",
+    pix_fmt: str = "yuv420p",
+    rotation_ccw: int = 0,
+    options: dict[str, str] | None = None,
+    container_options: dict[str, str] | None = None,
+) -> Path:
+    """Encode ``numbered_frame`` 0..n-1 (``rotation_ccw`` is written as display-matrix side data)."""
+    with av.open(str(path), mode="w", options=container_options or {}) as out:
+        stream = out.add_stream(codec, rate=Fraction(fps))
+        stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
+        stream.options = {"x265-params": "log-level=error"} if codec == "libx265" else {}
+        stream.options.update(options or {})
+        if rotation_ccw:
+            stream.set_display_rotation(rotation_ccw)
+        for i in range(num_frames):
+            frame = av.VideoFrame.from_ndarray(numbered_frame(i, width, height), format="rgb24")
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
+
+
+def make_wav(path: Path, rate: int, channels: int, seconds: float) -> np.ndarray:
+    """A PCM wav with a distinct tone per channel; returns the int16 samples [channels, n]."""
+    n = round(rate * seconds)
+    t = np.arange(n) / rate
+    tones = [np.sin(2 * np.pi * (220 + 110 * c) * t * (1 + t)) for c in range(channels)]
+    samples = (np.stack(tones) * 12000).astype(np.int16)
+    layout = {1: "mono", 2: "stereo"}[channels]
+    with av.open(str(path), mode="w") as out:
+        stream = out.add_stream("pcm_s16le", rate=rate, layout=layout)
+        frame = av.AudioFrame.from_ndarray(samples.T.reshape(1, -1).copy(), format="s16", layout=layout)
+        frame.sample_rate = rate
+        frame.pts = 0
+        out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return samples
+
+
+def decode_all(path: Path) -> list[np.ndarray]:
+    """Reference decode of every frame, in RAM (fine for the tiny test clips)."""
+    with av.open(str(path)) as container:
+        return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]

@@ -64,6 +64,13 @@ def _open_audio_stream(path: str | Path):
         container.close()
 
 
+def _layout_name(name: str, channels: int) -> str:
+    """wav headers often leave the layout unspecified ("2 channels"): name the usual one."""
+    if name.endswith(" channels"):
+        return {1: "mono", 2: "stereo"}.get(channels, name)
+    return name
+
+
 def probe_audio(path: str | Path) -> AudioInfo:
     """Stream parameters of the first audio stream; the duration is decoded if no header gives it."""
     with _open_audio_stream(path) as (container, stream):
@@ -76,7 +83,7 @@ def probe_audio(path: str | Path) -> AudioInfo:
         info = dict(
             sample_rate=int(codec.sample_rate or stream.rate or 0),
             channels=int(codec.channels),
-            layout=codec.layout.name,
+            layout=_layout_name(codec.layout.name, int(codec.channels)),
             codec=codec.name,
             container_format=container.format.name,
         )

@@ -24,10 +24,12 @@ from latentsync.audio.io import iter_audio_blocks
 from latentsync.audio.log_mel import MIN_SAMPLES, LogMelStream, normalize_log_mel
 from latentsync.audio.whisper_checkpoint import load_whisper_encoder
 from latentsync.audio.windows import (
+    DEFAULT_CROSSFADE_STEPS,
     DEFAULT_HOP_STEPS,
     WINDOW_MEL_FRAMES,
     WINDOW_MODES,
     EncoderWindow,
+    fade_in_weights,
     num_feature_steps,
     plan_windows,
 )
@@ -86,18 +88,20 @@ class WhisperFeatures:
         device: str | torch.device = "cpu",
         windows: str = "overlap",
         hop_steps: int = DEFAULT_HOP_STEPS,
+        crossfade_steps: int = DEFAULT_CROSSFADE_STEPS,
     ):
         if windows not in WINDOW_MODES:
             raise ValueError(f"windows must be one of {WINDOW_MODES}, got {windows!r}")
         self.device = torch.device(device)
         self.windows = windows
         self.hop_steps = hop_steps
+        self.crossfade_steps = crossfade_steps
         self.encoder = load_whisper_encoder(checkpoint_path, self.device)
         self.num_layers = len(self.encoder.blocks) + 1
         self.width = self.encoder.positional_embedding.shape[-1]
 
     def plan(self, mel_frames: int) -> list[EncoderWindow]:
-        return plan_windows(mel_frames, self.windows, self.hop_steps)
+        return plan_windows(mel_frames, self.windows, self.hop_steps, self.crossfade_steps)
 
     def encode(self, waveform: np.ndarray | torch.Tensor) -> torch.Tensor:
         """A whole 16 kHz mono float32 waveform -> features [T, layers, width] on the CPU, T = samples // 320."""
@@ -161,6 +165,7 @@ class WhisperFeatures:
         parts = iter(mel_parts)
         held = torch.zeros(0, 0)
         held_start = first_frame
+        fading_out: torch.Tensor | None = None  # previous window's rows across the coming fade
         for index, window in enumerate(windows):
             while held_start + held.shape[-1] < window.mel_stop:
                 part = next(parts, None)
@@ -168,7 +173,14 @@ class WhisperFeatures:
                     raise InputError("the audio ended before its last feature window")
                 held = part if held.numel() == 0 else torch.cat([held, part], dim=1)
             mel = held[:, window.mel_start - held_start : window.mel_stop - held_start]
-            yield window.keep_start, self._hidden_states(mel)[window.kept_rows]
+            states = self._hidden_states(mel)
+            rows = states[window.rows(window.emit_start, window.emit_stop)].clone()
+            if window.blend_in:
+                weight = torch.tensor(fade_in_weights(2 * window.blend_in)).view(-1, 1, 1)
+                fade = slice(0, 2 * window.blend_in)
+                rows[fade] = (1 - weight) * fading_out + weight * rows[fade]
+            fading_out = states[window.rows(window.emit_stop, window.keep_stop + window.blend_out)]
+            yield window.emit_start, rows
             next_start = windows[index + 1].mel_start if index + 1 < len(windows) else window.mel_stop
             held = held[:, next_start - held_start :].clone()
             held_start = next_start

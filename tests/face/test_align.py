@@ -121,3 +121,9 @@ def test_face_entirely_outside_frame():
     face, affine = aligner.warp(frame, ref["frame0_landmarks3"] + np.float32(5000))
     assert (face == 127).all()
     assert np.array_equal(paste_back_roi(frame, ref["frame0_generated_face"], affine), frame)
+
+
+def test_paste_back_rejects_face_of_other_size():
+    ref = align_reference()
+    with pytest.raises(ValueError, match="560, 420"):
+        FaceAligner(512).paste_back(ref["frame0"], torch.zeros(3, 512, 512), ref["frame0_affine"])

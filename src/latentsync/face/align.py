@@ -54,6 +54,8 @@ class FaceAligner:
 
     def warp_with(self, frame_rgb: np.ndarray, affine: np.ndarray) -> np.ndarray:
         """Bilinear crop for a known affine; reads only the crop's footprint in the frame."""
+        if frame_rgb.ndim != 3 or frame_rgb.shape[2] != 3 or frame_rgb.dtype != np.uint8:
+            raise ValueError(f"expected a uint8 RGB frame [H, W, 3], got {frame_rgb.dtype} {frame_rgb.shape}")
         frame_height, frame_width = frame_rgb.shape[:2]
         frame_to_crop = np.asarray(affine, dtype=np.float64).reshape(2, 3)
         footprint = mapped_crop_roi(
@@ -92,4 +94,8 @@ class FaceAligner:
         inplace: bool = False,
     ) -> np.ndarray:
         """Blend a float [3, crop_h, crop_w] face in [-1,1] back into the frame; O(face) cost."""
+        if tuple(face.shape) != (3, self.crop_height, self.crop_width):
+            raise ValueError(
+                f"expected a face crop [3, {self.crop_height}, {self.crop_width}], got {tuple(face.shape)}"
+            )
         return paste_back_roi(frame_rgb, face, affine, inplace=inplace)

@@ -66,3 +66,21 @@ def decode_all(path: Path) -> list[np.ndarray]:
     """Reference decode of every frame, in RAM (fine for the tiny test clips)."""
     with av.open(str(path)) as container:
         return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+
+
+def make_vfr_clip(path: Path, gaps_ms: list[int], width: int = 64, height: int = 48) -> Path:
+    """A variable-frame-rate clip: frame i+1 comes ``gaps_ms[i]`` after frame i (like phone video)."""
+    millisecond = Fraction(1, 1000)
+    with av.open(str(path), mode="w") as out:
+        stream = out.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.time_base = stream.codec_context.time_base = millisecond
+        stream.options = {"g": "8"}
+        pts = 0
+        for i, gap in enumerate(gaps_ms):
+            frame = av.VideoFrame.from_ndarray(numbered_frame(i, width, height), format="rgb24")
+            frame.pts, frame.time_base = pts, millisecond
+            out.mux(stream.encode(frame))
+            pts += gap
+        out.mux(stream.encode(None))
+    return path

@@ -9,7 +9,7 @@ import pytest
 from latentsync.errors import InputError
 from latentsync.video import probe_video
 from tests.helpers.golden import MEDIA
-from tests.video.clips import make_clip
+from tests.video.clips import make_clip, make_vfr_clip
 
 
 def test_probe_demo_video():
@@ -109,3 +109,11 @@ def test_truncated_file_with_index_first_is_usable(tmp_path):
     assert info.truncated
     assert 4 <= info.num_frames < 30
     assert info.duration == pytest.approx(info.num_frames / 25)
+
+
+def test_variable_frame_rate_reports_the_average(tmp_path):
+    gaps = [40, 40, 33, 50, 40, 20, 60, 40, 40, 33, 33, 34, 40, 80, 40, 40, 40, 40, 40, 40] * 2
+    info = probe_video(make_vfr_clip(tmp_path / "vfr.mp4", gaps))
+    assert info.num_frames == 40
+    assert info.duration == pytest.approx(sum(gaps) / 1000, abs=0.001)
+    assert float(info.fps) == pytest.approx(40 / (sum(gaps) / 1000), rel=1e-6)

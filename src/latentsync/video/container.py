@@ -49,3 +49,17 @@ def open_audio(path: str | Path) -> tuple[av.container.InputContainer, av.audio.
         container.close()
         raise InputError(f"{path} has no audio stream")
     return container, container.streams.audio[0]
+
+
+def complete_frame_count(path: str | Path, stream: av.video.stream.VideoStream) -> int | None:
+    """Frames whose bytes are all in the file, if the container indexes them and some are missing.
+
+    None when the file is complete or has no frame index (then truncation shows only when decoding).
+    """
+    entries = stream.index_entries
+    if not len(entries):
+        return None
+    size = Path(path).stat().st_size
+    ends = [e.pos + e.size for e in entries if not e.is_discard]
+    complete = sum(1 for end in ends if end <= size)
+    return complete if complete < len(ends) else None

@@ -10,7 +10,7 @@ from pathlib import Path
 import av
 
 from latentsync.errors import InputError
-from latentsync.video.container import open_video
+from latentsync.video.container import complete_frame_count, open_video
 from latentsync.video.decoding import decode_video_frames
 
 logger = logging.getLogger(__name__)
@@ -104,14 +104,10 @@ def _duration_seconds(container: av.container.InputContainer, stream: av.video.s
 def _frame_count(
     path: str | Path, stream: av.video.stream.VideoStream, duration: float, fps: Fraction
 ) -> tuple[int, bool]:
-    """(frames, whether the file holds all of them). Index entries tell where each frame's bytes end."""
-    entries = stream.index_entries
-    size = Path(path).stat().st_size
-    if len(entries):
-        ends = [e.pos + e.size for e in entries if not e.is_discard]
-        complete = sum(1 for end in ends if end <= size)
-        if complete < len(ends):
-            return complete, False
+    """(frames, whether the file holds all of them)."""
+    complete = complete_frame_count(path, stream)
+    if complete is not None:
+        return complete, False
     if stream.frames:
         return stream.frames, True
     return max(1, round(duration * fps)), True

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import av
 
-from latentsync.video.container import open_video
+from latentsync.video.container import complete_frame_count, open_video
 from latentsync.video.decoding import decode_video_frames
 from latentsync.video.frame_table import FrameTable, read_frame_table
 
@@ -24,6 +24,9 @@ class SeekableVideo:
         self.path = str(path)
         self._open()
         self._table: FrameTable | None = None
+        complete = complete_frame_count(self.path, self.stream)
+        if complete is not None:
+            logger.warning("%s is truncated: only about %d frames are complete", self.path, complete)
 
     def _open(self) -> None:
         self.container, self.stream = open_video(self.path)

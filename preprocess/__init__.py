@@ -1,0 +1,1 @@
+"""Seed-compatible entry points of the data pipeline (``python -m preprocess.data_processing_pipeline``)."""

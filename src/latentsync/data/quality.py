@@ -1,0 +1,47 @@
+"""Stage 7, ``quality``: keep clips that look good enough, by hyperIQA (KonIQ-10k weights).
+
+Algorithm (the seed's filter): score the first, middle and last frames (224 centre crops,
+ImageNet normalisation) with hyperIQA and average; clips scoring below 40 (0-100 scale) are
+dropped, the rest copied unchanged to ``high_visual_quality/``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from latentsync.data.media import copy_atomic, read_frames
+from latentsync.data.stage import Settings, Stage, StageRecord
+
+HYPERIQA_FILE = "koniq_pretrained.pkl"
+
+
+@cache
+def quality_model(path: str, device: str):
+    from latentsync.models.hyperiqa import load_hyperiqa
+
+    return load_hyperiqa(path, device)
+
+
+class VisualQualityFilter(Stage):
+    name = "quality"
+    uses_gpu = True
+
+    def folder(self, settings: Settings) -> str | None:
+        return "high_visual_quality"
+
+    def required_weights(self, settings: Settings) -> list[str]:
+        return [HYPERIQA_FILE]
+
+    def run(self, src: Path, dst: Path, settings: Settings) -> StageRecord:
+        from latentsync.data.sync import default_device
+        from latentsync.eval.iqa_score import clip_quality_score
+
+        frames = read_frames(src)
+        score = clip_quality_score(
+            list(frames), quality_model(str(settings.weight(HYPERIQA_FILE)), default_device())
+        )
+        if score < settings.quality_threshold:
+            return StageRecord.rejected("visual quality below threshold", iqa_score=round(score, 4))
+        copy_atomic(src, dst)
+        return StageRecord.kept([dst], iqa_score=round(score, 4))

@@ -1,0 +1,69 @@
+"""MFCCs exactly as ``python_speech_features.mfcc`` computes them with its defaults.
+
+SyncNet v2 (``syncnet_v2.model``) was trained on these features: 25 ms Hamming-less (rectangular)
+windows every 10 ms, 0.97 pre-emphasis, 512-point power spectrum, 26 triangular mel filters
+over 0-8 kHz, log, orthonormal DCT-II keeping 13 coefficients, sinusoidal lifter 22, and the
+first coefficient replaced by the log frame energy. Input is raw int16-valued samples.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.fft import dct
+
+EPS = np.finfo(float).eps
+
+
+def _round_half_up(value: float) -> int:
+    return int(math.floor(value + 0.5))
+
+
+def _frames(signal: np.ndarray, length: int, step: int) -> np.ndarray:
+    count = 1 if len(signal) <= length else 1 + math.ceil((len(signal) - length) / step)
+    padded = np.concatenate([signal, np.zeros((count - 1) * step + length - len(signal))])
+    index = np.arange(length)[None, :] + step * np.arange(count)[:, None]
+    return padded[index]
+
+
+def mel_filterbank(
+    filters: int, nfft: int, sample_rate: int, low: float = 0.0, high: float | None = None
+) -> np.ndarray:
+    high = high or sample_rate / 2
+    to_mel = lambda hz: 2595 * np.log10(1 + hz / 700.0)  # noqa: E731
+    to_hz = lambda mel: 700 * (10 ** (mel / 2595.0) - 1)  # noqa: E731
+    points = np.linspace(to_mel(low), to_mel(high), filters + 2)
+    bins = np.floor((nfft + 1) * to_hz(points) / sample_rate).astype(int)
+    bank = np.zeros((filters, nfft // 2 + 1))
+    for j in range(filters):
+        for i in range(bins[j], bins[j + 1]):
+            bank[j, i] = (i - bins[j]) / (bins[j + 1] - bins[j])
+        for i in range(bins[j + 1], bins[j + 2]):
+            bank[j, i] = (bins[j + 2] - i) / (bins[j + 2] - bins[j + 1])
+    return bank
+
+
+def mfcc(
+    signal: np.ndarray,
+    sample_rate: int = 16000,
+    numcep: int = 13,
+    nfilt: int = 26,
+    nfft: int = 512,
+    preemph: float = 0.97,
+    ceplifter: int = 22,
+) -> np.ndarray:
+    """[frames, numcep] MFCCs (frames every 10 ms)."""
+    signal = np.asarray(signal, np.float64).reshape(-1)
+    emphasized = np.append(signal[0], signal[1:] - preemph * signal[:-1])
+    frames = _frames(emphasized, _round_half_up(0.025 * sample_rate), _round_half_up(0.01 * sample_rate))
+    power = np.square(np.abs(np.fft.rfft(frames, nfft))) / nfft
+    energy = power.sum(axis=1)
+    energy = np.where(energy == 0, EPS, energy)
+    feats = power @ mel_filterbank(nfilt, nfft, sample_rate).T
+    feats = np.log(np.where(feats == 0, EPS, feats))
+    feats = dct(feats, type=2, axis=1, norm="ortho")[:, :numcep]
+    lift = 1 + (ceplifter / 2.0) * np.sin(np.pi * np.arange(numcep) / ceplifter)
+    feats = feats * lift
+    feats[:, 0] = np.log(energy)
+    return feats

@@ -1,0 +1,1 @@
+"""Seed-compatible helper scripts (``python -m tools.write_fileslist``)."""

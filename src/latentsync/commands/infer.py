@@ -1,0 +1,179 @@
+"""``latentsync infer``: lip-sync one video to an audio track."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from latentsync import weights
+
+logger = logging.getLogger(__name__)
+
+
+def add_model_arguments(p: argparse.ArgumentParser) -> None:
+    """Model flags shared by ``infer``, ``app`` and ``batch``."""
+    p.add_argument(
+        "--model",
+        choices=weights.MODEL_VERSIONS,
+        default=weights.DEFAULT_MODEL,
+        help="published weights: 1.6 (512x512, stage2_512) or 1.5 (256x256, stage2) (default: %(default)s)",
+    )
+    p.add_argument(
+        "--unet-config",
+        default=None,
+        metavar="NAME|PATH",
+        help="UNet config name (stage2_512, stage2, ...) or YAML with model + data sections; default follows --model",
+    )
+    p.add_argument(
+        "--unet-checkpoint", default=None, metavar="PATH", help="UNet weights (.pt or .safetensors)"
+    )
+    p.add_argument(
+        "--vae",
+        default=None,
+        metavar="PATH|REPO",
+        help="diffusers VAE folder or hub repo (default stabilityai/sd-vae-ft-mse)",
+    )
+    p.add_argument(
+        "--whisper", default=None, metavar="PATH", help="Whisper tiny checkpoint (OpenAI tiny.pt format)"
+    )
+    p.add_argument(
+        "--device", default="auto", choices=["auto", "cpu", "cuda", "mps"], help="(default: %(default)s)"
+    )
+    p.add_argument(
+        "--dtype",
+        default="auto",
+        choices=["auto", "fp16", "bf16", "fp32"],
+        help="auto = fp16 on CUDA, fp32 elsewhere (default: %(default)s)",
+    )
+
+
+def add_generation_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--steps", type=int, default=20, help="DDIM steps (default: %(default)s)")
+    p.add_argument(
+        "--guidance-scale", type=float, default=1.5, help="classifier-free guidance (default: %(default)s)"
+    )
+    p.add_argument("--seed", type=int, default=1247, help="noise seed (default: %(default)s)")
+    p.add_argument(
+        "--deepcache",
+        action="store_true",
+        help="reuse deep UNet features between steps (faster, slightly different)",
+    )
+    p.add_argument(
+        "--batch-chunks",
+        type=int,
+        default=1,
+        metavar="N",
+        help="16-frame chunks per UNet call (default: %(default)s)",
+    )
+    p.add_argument(
+        "--face-detector",
+        default="mediapipe",
+        choices=["mediapipe", "insightface"],
+        help="(default: %(default)s)",
+    )
+    p.add_argument(
+        "--face-index",
+        type=int,
+        default=None,
+        metavar="I",
+        help="lip-sync the I-th face from the left instead of the largest",
+    )
+    p.add_argument(
+        "--fps",
+        type=float,
+        default=None,
+        help="output frame rate (default: the source's; 25 = the original's)",
+    )
+    p.add_argument(
+        "--keep-video-length",
+        action="store_true",
+        help="when the audio is shorter, keep the rest of the video unchanged (silent)",
+    )
+    p.add_argument(
+        "--codec", default="libx264", choices=["libx264", "libx265"], help="(default: %(default)s)"
+    )
+    p.add_argument(
+        "--crf", type=int, default=18, help="encoder quality, lower is better (default: %(default)s)"
+    )
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "infer",
+        help="lip-sync a video to an audio track",
+        description="Re-time the mouth of the main face in --video to --audio. Streams: memory does not grow with "
+        "length or resolution. Resumes after a crash when run again with the same arguments.",
+    )
+    p.add_argument("--video", required=True, type=Path, help="input video (any resolution, fps, rotation)")
+    p.add_argument(
+        "--audio",
+        required=True,
+        type=Path,
+        help="driving audio: any file with an audio stream (wav, mp3, m4a, flac, a video)",
+    )
+    p.add_argument("--output", required=True, type=Path, help="output video (.mp4/.mov/.mkv)")
+    add_model_arguments(p)
+    add_generation_arguments(p)
+    p.add_argument(
+        "--no-resume",
+        action="store_true",
+        help="start over even if a previous attempt left finished segments",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def options_from_args(args: argparse.Namespace):
+    from latentsync.pipeline.options import InferenceOptions
+
+    return InferenceOptions(
+        video=args.video,
+        audio=args.audio,
+        output=args.output,
+        model=args.model,
+        unet_config=args.unet_config,
+        unet_checkpoint=args.unet_checkpoint,
+        vae=args.vae,
+        whisper=args.whisper,
+        steps=args.steps,
+        guidance_scale=args.guidance_scale,
+        seed=args.seed,
+        deepcache=args.deepcache,
+        device=args.device,
+        dtype=args.dtype,
+        batch_chunks=args.batch_chunks,
+        face_detector=args.face_detector,
+        face_index=args.face_index,
+        fps=args.fps,
+        keep_video_length=args.keep_video_length,
+        codec=args.codec,
+        crf=args.crf,
+        resume=not getattr(args, "no_resume", False),
+        quiet=getattr(args, "quiet", False),
+    )
+
+
+def validate(options) -> None:
+    from latentsync.errors import ConfigError
+
+    if not 1 <= options.steps <= 1000:
+        raise ConfigError(f"--steps must be between 1 and 1000, got {options.steps}")
+    if options.batch_chunks < 1:
+        raise ConfigError(f"--batch-chunks must be >= 1, got {options.batch_chunks}")
+    if options.fps is not None and not 1 <= options.fps <= 240:
+        raise ConfigError(f"--fps must be between 1 and 240, got {options.fps}")
+    if not 0 <= options.crf <= 51:
+        raise ConfigError(f"--crf must be between 0 and 51, got {options.crf}")
+    if options.face_index is not None and options.face_index < 0:
+        raise ConfigError(f"--face-index must be >= 0, got {options.face_index}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from latentsync.pipeline.runner import run_inference
+
+    options = options_from_args(args)
+    validate(options)
+    summary = run_inference(options)
+    print(summary.line())
+    return 0

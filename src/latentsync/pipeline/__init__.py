@@ -1,0 +1,1 @@
+"""Streaming lip-sync: decode -> faces -> align -> generate -> paste back -> encode -> mux."""

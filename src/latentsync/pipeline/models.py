@@ -1,0 +1,84 @@
+"""Loading the models a lip-sync run needs, with weights from the one resolver."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from omegaconf import DictConfig
+
+from latentsync import weights
+from latentsync.config import load_config
+from latentsync.errors import CheckpointError, ConfigError
+from latentsync.pipeline.device import pick_device, pick_dtype
+from latentsync.pipeline.options import InferenceOptions
+
+logger = logging.getLogger(__name__)
+
+PUBLISHED_RESOLUTION = {"1.6": 512, "1.5": 256}
+
+
+@dataclass
+class InferenceModels:
+    unet: torch.nn.Module
+    vae: torch.nn.Module
+    whisper: object  # latentsync.audio.whisper.WhisperFeatures
+    config: DictConfig
+    device: torch.device
+    dtype: torch.dtype
+
+    @property
+    def resolution(self) -> int:
+        return int(self.config.data.resolution)
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.config.data.num_frames)
+
+
+def check_model_matches_config(options: InferenceOptions, config: DictConfig) -> None:
+    """Published weights only with the config they were trained at (a 1.5 UNet with the 512 config
+    gives visible mask boxes in the original)."""
+    if options.unet_checkpoint:
+        return  # a custom checkpoint: the user's config is authoritative
+    want = PUBLISHED_RESOLUTION[options.model]
+    have = int(config.data.resolution)
+    if have != want:
+        good = "stage2_512" if want == 512 else "stage2"
+        raise ConfigError(
+            f"LatentSync {options.model} weights are trained at {want}x{want}, but the UNet config "
+            f"'{options.unet_config_name}' is for {have}x{have}: use --unet-config {good} (or omit it)"
+        )
+
+
+def resolve_weight_paths(options: InferenceOptions) -> dict[str, Path]:
+    explicit = {"unet": options.unet_checkpoint, "vae": options.vae, "whisper": options.whisper}
+    return weights.resolve(weights.model_files(options.model), explicit)
+
+
+def load_vae(path_or_repo: Path | str, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:
+    from diffusers import AutoencoderKL
+
+    try:
+        vae = AutoencoderKL.from_pretrained(str(path_or_repo), torch_dtype=dtype)
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"cannot load the VAE from {path_or_repo}: {str(exc).splitlines()[0]}") from exc
+    return vae.to(device).eval().requires_grad_(False)
+
+
+def load_inference_models(options: InferenceOptions) -> InferenceModels:
+    from latentsync.audio.whisper import WhisperFeatures
+    from latentsync.models.unet_io import load_unet
+
+    config = load_config(options.unet_config_name, "unet")
+    check_model_matches_config(options, config)
+    paths = resolve_weight_paths(options)
+    device = pick_device(options.device)
+    dtype = pick_dtype(options.dtype, device)
+    logger.info("loading models on %s (%s)", device, str(dtype).removeprefix("torch."))
+    unet = load_unet(config, paths["unet"], device=device, dtype=dtype).eval().requires_grad_(False)
+    vae = load_vae(paths["vae"], device, dtype)
+    whisper = WhisperFeatures(paths["whisper"], device=str(device))
+    return InferenceModels(unet=unet, vae=vae, whisper=whisper, config=config, device=device, dtype=dtype)

@@ -1,0 +1,78 @@
+"""Everything a lip-sync run is told, in one place (CLI, app, batch and scripts fill it)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from latentsync.weights import DEFAULT_MODEL
+
+UNET_CONFIG_FOR_MODEL = {"1.6": "stage2_512", "1.5": "stage2"}
+
+
+@dataclass
+class InferenceOptions:
+    video: Path
+    audio: Path
+    output: Path
+    model: str = DEFAULT_MODEL
+    unet_config: str | None = None  # name or YAML path; default follows --model
+    unet_checkpoint: str | None = None
+    vae: str | None = None
+    whisper: str | None = None
+    steps: int = 20
+    guidance_scale: float = 1.5
+    seed: int = 1247
+    deepcache: bool = False
+    device: str = "auto"
+    dtype: str = "auto"
+    batch_chunks: int = 1
+    face_detector: str = "mediapipe"
+    face_index: int | None = None
+    fps: float | None = None  # None keeps the source rate
+    keep_video_length: bool = False
+    codec: str = "libx264"
+    crf: int = 18
+    resume: bool = True
+    quiet: bool = False
+    segment_chunks: int = 8  # resumable unit: this many model chunks per segment file
+    fade_frames: int = 3
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.video, self.audio, self.output = Path(self.video), Path(self.audio), Path(self.output)
+
+    @property
+    def unet_config_name(self) -> str:
+        return self.unet_config or UNET_CONFIG_FOR_MODEL[self.model]
+
+    def fingerprint(self) -> str:
+        """Identifies inputs + every option that changes output pixels (for resuming safely)."""
+        keys = (
+            "model",
+            "unet_config",
+            "unet_checkpoint",
+            "vae",
+            "whisper",
+            "steps",
+            "guidance_scale",
+            "seed",
+            "deepcache",
+            "dtype",
+            "face_detector",
+            "face_index",
+            "fps",
+            "keep_video_length",
+            "codec",
+            "crf",
+            "segment_chunks",
+            "fade_frames",
+        )
+        data = {k: str(asdict(self)[k]) for k in keys}
+        for name in ("video", "audio"):
+            path = getattr(self, name)
+            stat = path.stat()
+            data[name] = f"{path.resolve()}:{stat.st_size}:{int(stat.st_mtime)}"
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]

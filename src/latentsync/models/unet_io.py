@@ -83,9 +83,13 @@ def mismatch_hint(model_keys, checkpoint: Mapping[str, torch.Tensor], config: di
 
 
 def _add_missing_position_tables(model: UNet3DConditionModel, state: dict[str, torch.Tensor]) -> None:
-    """Checkpoints saved without the motion modules' ``pe`` buffers get the standard table."""
+    """Checkpoints saved without the motion modules' ``pe`` buffers get the standard table.
+
+    Only for attention blocks the checkpoint has; a checkpoint without motion modules stays so.
+    """
     for key, buffer in model.state_dict().items():
-        if key.endswith("pos_encoder.pe") and key not in state:
+        block = key.removesuffix("pos_encoder.pe")
+        if block != key and key not in state and f"{block}to_q.weight" in state:
             state[key] = sinusoidal_table(buffer.shape[1], buffer.shape[2])
 
 
@@ -119,7 +123,8 @@ def load_unet(
         load_strict(model, state, source, hint=hint)  # checks names and shapes only on a meta model
     model.load_state_dict(state, strict=True, assign=True)
     del state
-    return model.to(device=device, dtype=dtype).eval()
+    # nn.Module.to: diffusers' ModelMixin.to logs a spurious float32 warning on every dtype cast
+    return torch.nn.Module.to(model, device=device, dtype=dtype).eval()
 
 
 def save_unet(model: UNet3DConditionModel, path: str | Path, global_step: int = 0) -> Path:

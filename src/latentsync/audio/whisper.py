@@ -108,7 +108,7 @@ class WhisperFeatures:
         audio = torch.as_tensor(np.asarray(waveform, dtype=np.float32)).reshape(-1)
         _check_length(len(audio))
         mel = log_mel_spectrogram(audio)
-        parts = [rows for _, rows in self._windows_from_mel([mel], 0, self.plan(mel.shape[1]))]
+        parts = [rows for _, rows in self._windows_from_mel([mel], self.plan(mel.shape[1]))]
         return torch.cat(parts)
 
     def frame_chunk(self, features: torch.Tensor, frame_index: int, fps: float = 25.0) -> torch.Tensor:
@@ -143,7 +143,7 @@ class WhisperFeatures:
         if scan is None:
             scan = self.scan(opener)
         windows = self.plan(scan.mel_frames)
-        yield from self._windows_from_mel(self._normalized_mel(opener(), scan), 0, windows)
+        yield from self._windows_from_mel(self._normalized_mel(opener(), scan), windows)
 
     @staticmethod
     def _normalized_mel(blocks: Iterator[np.ndarray], scan: MelScan) -> Iterator[torch.Tensor]:
@@ -159,12 +159,12 @@ class WhisperFeatures:
             )
 
     def _windows_from_mel(
-        self, mel_parts: Iterable[torch.Tensor], first_frame: int, windows: list[EncoderWindow]
+        self, mel_parts: Iterable[torch.Tensor], windows: list[EncoderWindow]
     ) -> Iterator[tuple[int, torch.Tensor]]:
         """Runs the encoder on each window as soon as its mel frames have arrived, dropping older frames."""
         parts = iter(mel_parts)
         held = torch.zeros(0, 0)
-        held_start = first_frame
+        held_start = 0  # mel frame of held[:, 0]
         fading_out: torch.Tensor | None = None  # previous window's rows across the coming fade
         for index, window in enumerate(windows):
             while held_start + held.shape[-1] < window.mel_stop:

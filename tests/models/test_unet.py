@@ -120,21 +120,25 @@ def test_sizes_not_divisible_by_eight_keep_their_shape(tiny_unet):
     assert torch.isfinite(out).all()
 
 
-def test_bf16_forward_is_close(tiny_config, tiny_ref):
-    model = load_unet(tiny_config, unet_state("unet_tiny"), dtype=torch.bfloat16)
-    assert model.dtype == torch.bfloat16
+@pytest.mark.parametrize(
+    "dtype,mean_tol,max_tol",
+    # fractions of max|ref|; measured: bf16 mean 0.4 %, max 2.8 %; fp16 mean 0.05 %, max 0.3 %
+    [(torch.bfloat16, 0.01, 0.06), (torch.float16, 0.002, 0.01)],
+)
+def test_half_precision_forward_is_close(tiny_config, tiny_ref, dtype, mean_tol, max_tol):
+    model = load_unet(tiny_config, unet_state("unet_tiny"), dtype=dtype)
+    assert model.dtype == dtype
     with torch.no_grad():
         out = model(
-            tiny_ref["sample"].bfloat16(),
+            tiny_ref["sample"].to(dtype),
             torch.tensor(777),
-            encoder_hidden_states=tiny_ref["encoder_hidden_states"].bfloat16(),
+            encoder_hidden_states=tiny_ref["encoder_hidden_states"].to(dtype),
         ).sample
-    assert out.dtype == torch.bfloat16
+    assert out.dtype == dtype
     ref = tiny_ref["out"]
     err = (out.float() - ref).abs()
-    # bf16 keeps ~3 significant digits; 60 layers deep the error stays a few % of the range
-    assert err.mean().item() < 0.02 * ref.abs().max().item()
-    assert err.max().item() < 0.15 * ref.abs().max().item()
+    assert err.mean().item() < mean_tol * ref.abs().max().item()
+    assert err.max().item() < max_tol * ref.abs().max().item()
 
 
 def test_gradient_checkpointing_gives_the_same_gradients(tiny_config):

@@ -1,0 +1,115 @@
+"""ms per UNet denoising step: tiny and full-size (stage2_512) UNet, 16 frames, CFG batch 2.
+
+Run from the repo root: ``python -m benchmarks.unet_speed [--quick] [--steps 3]``.
+Each cell is the mean over a ``--steps`` loop (as in a denoising chunk, latents drifting);
+columns: float32, float32 + DeepCache (interval 3, branch 0), bfloat16 autocast, channels_last.
+``--quick``: tiny UNet at 16x16 only. Weights are the golden deterministic ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import logging
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+
+import torch
+
+from latentsync.models.deepcache import DeepCache
+from latentsync.models.unet import UNet3DConditionModel
+from latentsync.models.unet_io import load_unet
+from tests.helpers import golden
+from tests.helpers.tiny_models import unet_state
+
+logger = logging.getLogger("benchmarks.unet_speed")
+
+FRAMES = 16
+TIMESTEPS = (981, 931, 881, 831, 781, 731)
+
+
+def _inputs(in_channels: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    sample = torch.randn(2, in_channels, FRAMES, size, size, generator=g)
+    audio = torch.randn(2 * FRAMES, 50, 384, generator=g)
+    audio[:FRAMES] = 0  # unconditional half of the CFG batch
+    return sample, audio
+
+
+def ms_per_step(unet: UNet3DConditionModel, size: int, steps: int, mode: str) -> float:
+    sample, audio = _inputs(unet.config.in_channels, size)
+    if mode == "channels_last":
+        sample = sample.contiguous(memory_format=torch.channels_last_3d)
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16) if mode == "bf16 autocast" else nullcontext()
+    cache = DeepCache(unet, cache_interval=3, cache_branch_id=0) if mode == "DeepCache" else nullcontext()
+    with torch.no_grad(), autocast, cache:
+        if sum(p.numel() for p in unet.parameters()) < 100_000_000:  # the full-size one warms up on step 0
+            unet(sample, TIMESTEPS[0], audio)  # not timed
+            if isinstance(cache, DeepCache):
+                cache.reset()
+        start = time.perf_counter()
+        for t in TIMESTEPS[:steps]:
+            out = unet(sample, t, audio).sample
+            sample = sample.clone()
+            sample[:, :4] -= 0.01 * out.float()
+    return 1000 * (time.perf_counter() - start) / steps
+
+
+def _run_row(name: str, build: Callable[[], UNet3DConditionModel], size: int, steps: int, modes) -> list[str]:
+    unet = build()
+    cells = []
+    for mode in modes:
+        if mode == "channels_last":
+            unet = unet.to(memory_format=torch.channels_last)
+        try:
+            value = ms_per_step(unet, size, steps, mode)
+            cells.append(f"{value:.0f}")
+            logger.info("%s %dx%d %s: %.0f ms/step", name, size, size, mode, value)
+        except RuntimeError as exc:  # e.g. a dtype/layout the CPU kernels lack
+            cells.append("n/a")
+            logger.warning("%s %s failed: %s", name, mode, exc)
+    del unet
+    gc.collect()
+    return cells
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="tiny UNet at 16x16 only")
+    parser.add_argument("--steps", type=int, default=3, help="denoising steps averaged per cell (<= 6)")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch default)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    steps = max(1, min(args.steps, len(TIMESTEPS)))
+    modes = ("float32", "DeepCache", "bf16 autocast", "channels_last")
+
+    def tiny() -> UNet3DConditionModel:
+        return load_unet(golden.golden_json("unet_tiny.config.json"), unet_state("unet_tiny"))
+
+    def full() -> UNet3DConditionModel:
+        return load_unet("stage2_512", unet_state("unet_stage2"))
+
+    rows = [("tiny", tiny, 16)]
+    if not args.quick:
+        rows += [("tiny", tiny, 64), ("stage2_512", full, 16), ("stage2_512", full, 64)]
+    table = []
+    for name, build, size in rows:
+        table.append((name, f"{size}x{size}", _run_row(name, build, size, steps, modes)))
+
+    header = f"{'UNet':<11} {'latent':<7} " + " ".join(f"{m:>14}" for m in modes)
+    print(
+        f"ms per UNet step ({FRAMES} frames, CFG batch 2, mean of {steps} steps, {torch.get_num_threads()} threads)"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, size, cells in table:
+        print(f"{name:<11} {size:<7} " + " ".join(f"{c:>14}" for c in cells))
+
+
+if __name__ == "__main__":
+    main()

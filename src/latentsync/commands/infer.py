@@ -120,6 +120,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="start over even if a previous attempt left finished segments",
     )
+    p.add_argument(
+        "--segment-chunks",
+        type=int,
+        default=8,
+        metavar="N",
+        help="16-frame chunks per resumable segment: a crash loses at most this much work (default: %(default)s)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -151,6 +158,7 @@ def options_from_args(args: argparse.Namespace):
         crf=args.crf,
         resume=not getattr(args, "no_resume", False),
         quiet=getattr(args, "quiet", False),
+        segment_chunks=getattr(args, "segment_chunks", 8),
     )
 
 
@@ -165,6 +173,8 @@ def validate(options) -> None:
         raise ConfigError(f"--fps must be between 1 and 240, got {options.fps}")
     if not 0 <= options.crf <= 51:
         raise ConfigError(f"--crf must be between 0 and 51, got {options.crf}")
+    if options.segment_chunks < 1:
+        raise ConfigError(f"--segment-chunks must be >= 1, got {options.segment_chunks}")
     if options.face_index is not None and options.face_index < 0:
         raise ConfigError(f"--face-index must be >= 0, got {options.face_index}")
 

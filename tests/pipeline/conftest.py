@@ -1,0 +1,59 @@
+"""Fixtures for end-to-end lip-sync runs with the tiny deterministic models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from latentsync.pipeline.models import load_inference_models
+from latentsync.pipeline.options import InferenceOptions
+from tests.helpers import media
+
+
+def tiny_model_args(tiny_models: Path) -> list[str]:
+    return [
+        "--unet-config",
+        str(tiny_models / "unet_tiny.yaml"),
+        "--unet-checkpoint",
+        str(tiny_models / "unet_tiny.pt"),
+        "--vae",
+        str(tiny_models / "vae"),
+        "--whisper",
+        str(tiny_models / "whisper_tiny.pt"),
+        "--device",
+        "cpu",
+    ]
+
+
+def tiny_options(tiny_models: Path, video: Path, audio: Path, output: Path, **kw) -> InferenceOptions:
+    kw.setdefault("steps", 1)
+    kw.setdefault("quiet", True)
+    return InferenceOptions(
+        video=video,
+        audio=audio,
+        output=output,
+        unet_config=str(tiny_models / "unet_tiny.yaml"),
+        unet_checkpoint=str(tiny_models / "unet_tiny.pt"),
+        vae=str(tiny_models / "vae"),
+        whisper=str(tiny_models / "whisper_tiny.pt"),
+        device="cpu",
+        **kw,
+    )
+
+
+@pytest.fixture(scope="session")
+def media_dir_small(tmp_path_factory) -> Path:
+    """clip.mp4: 40 frames 288x512 of demo1 at 25 fps; speech.wav: 1.6 s of demo1 speech (16 kHz mono)."""
+    out = tmp_path_factory.mktemp("pipeline_media")
+    media.write_video(out / "clip.mp4", media.demo_frames(40))
+    media.write_audio(out / "speech.wav", media.demo_audio(1.6, start=2.0))
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_inference_models(tiny_models, media_dir_small):
+    opts = tiny_options(
+        tiny_models, media_dir_small / "clip.mp4", media_dir_small / "speech.wav", media_dir_small / "x.mp4"
+    )
+    return load_inference_models(opts)

@@ -1,0 +1,241 @@
+"""``latentsync infer`` end to end on real talking-head frames with the tiny deterministic models."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentsync.audio.io import probe_audio
+from latentsync.face.detector import create_detector
+from latentsync.pipeline.journal import work_dir_for
+from latentsync.pipeline.runner import run_inference
+from latentsync.video.probe import probe_video
+from tests.helpers import media
+from tests.pipeline.conftest import tiny_model_args, tiny_options
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _cli(args, timeout=300, **kw):
+    return subprocess.Popen(
+        [sys.executable, "-m", "latentsync", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
+
+
+def _run_cli(args, timeout=300):
+    proc = _cli(args)
+    out, err = proc.communicate(timeout=timeout)
+    return proc.returncode, out, err
+
+
+def test_output_keeps_format_background_and_changes_mouth(
+    tmp_path, tiny_models, tiny_inference_models, media_dir_small
+):
+    audio = media.write_audio(
+        tmp_path / "speech 44k stereo.wav", media.demo_audio(1.6, start=2.0), sample_rate=44100, channels=2
+    )
+    out = tmp_path / "out.mp4"
+    summary = run_inference(
+        tiny_options(tiny_models, media_dir_small / "clip.mp4", audio, out), tiny_inference_models
+    )
+    assert summary.frames == 40 and summary.frames_with_face == 40
+
+    info = probe_video(out)
+    src = probe_video(media_dir_small / "clip.mp4")
+    assert (info.width, info.height) == (src.width, src.height)
+    assert info.fps == src.fps
+    a = probe_audio(out)
+    assert (a.sample_rate, a.channels) == (44100, 2)
+    assert abs(a.duration - 1.6) <= 1 / 25 + 0.03
+
+    before, after = media.read_frames(media_dir_small / "clip.mp4"), media.read_frames(out)
+    assert len(after) == 40
+    height = before[0].shape[0]
+    top, bottom = slice(0, int(height * 0.18)), slice(int(height * 0.85), height)
+    for b, o in zip(before, after):
+        assert media.psnr(b[top], o[top]) >= 35
+        assert media.psnr(b[bottom], o[bottom]) >= 35
+    face = create_detector("mediapipe").detect(before[0])[0]
+    nose_y = int(face.landmarks3[2][1])
+    mouth = (slice(nose_y, int(face.y2)), slice(int(face.x1), int(face.x2)))
+    change = np.mean(
+        [np.abs(b[mouth].astype(float) - o[mouth].astype(float)).mean() for b, o in zip(before, after)]
+    )
+    assert change > 5, f"mouth region barely changed: mean abs diff {change:.2f}"
+
+
+def test_same_seed_same_frames_other_seed_differs(
+    tmp_path, tiny_models, tiny_inference_models, media_dir_small
+):
+    runs = {}
+    for name, seed in (("a", 3), ("b", 3), ("c", 4)):
+        out = tmp_path / f"{name}.mp4"
+        run_inference(
+            tiny_options(
+                tiny_models, media_dir_small / "clip.mp4", media_dir_small / "speech.wav", out, seed=seed
+            ),
+            tiny_inference_models,
+        )
+        runs[name] = media.read_frames(out)
+    assert all(np.array_equal(x, y) for x, y in zip(runs["a"], runs["b"]))
+    assert any(not np.array_equal(x, y) for x, y in zip(runs["a"], runs["c"]))
+
+
+def test_no_face_frames_pass_through(tmp_path, tiny_models, tiny_inference_models):
+    frames = media.demo_frames(40)
+    for i in range(14, 26):  # a cutaway: no face
+        frames[i] = np.full_like(frames[i], 90)
+    clip = media.write_video(tmp_path / "cutaway.mp4", frames)
+    audio = media.write_audio(tmp_path / "a.wav", media.demo_audio(1.6, start=2.0))
+    out = tmp_path / "out.mp4"
+    summary = run_inference(tiny_options(tiny_models, clip, audio, out), tiny_inference_models)
+    assert summary.frames_with_face == 28
+    before, after = media.read_frames(clip), media.read_frames(out)
+    for i in range(14, 26):
+        assert media.psnr(before[i], after[i]) >= 40, i
+    assert media.psnr(before[8], after[8]) < media.psnr(before[14], after[14])
+
+
+def test_audio_three_times_longer_loops_video(tmp_path, tiny_models, tiny_inference_models):
+    clip = media.write_video(tmp_path / "short.mp4", media.demo_frames(15))
+    audio = media.write_audio(tmp_path / "long.wav", media.demo_audio(1.8, start=1.0))
+    out = tmp_path / "out.mp4"
+    summary = run_inference(tiny_options(tiny_models, clip, audio, out), tiny_inference_models)
+    assert summary.frames == 45
+    assert probe_video(out).num_frames == 45
+    assert abs(probe_audio(out).duration - 1.8) < 0.05
+
+
+def test_keep_video_length_passes_rest_through(tmp_path, tiny_models, tiny_inference_models, media_dir_small):
+    audio = media.write_audio(tmp_path / "short.wav", media.demo_audio(0.8, start=2.0))
+    out = tmp_path / "out.mp4"
+    summary = run_inference(
+        tiny_options(tiny_models, media_dir_small / "clip.mp4", audio, out, keep_video_length=True),
+        tiny_inference_models,
+    )
+    assert summary.frames == 40
+    before, after = media.read_frames(media_dir_small / "clip.mp4"), media.read_frames(out)
+    assert len(after) == 40
+    kept = [media.psnr(before[i], after[i]) for i in range(22, 40)]
+    synced = [media.psnr(before[i], after[i]) for i in range(0, 18)]
+    assert min(kept) >= 35 and min(kept) > max(synced), (kept, synced)
+    assert probe_audio(out).duration < 0.9
+
+
+def test_resume_after_kill_gives_identical_frames(tmp_path, tiny_models, media_dir_small):
+    clip = media.write_video(tmp_path / "clip.mp4", media.demo_frames(48))
+    audio = media.write_audio(tmp_path / "a.wav", media.demo_audio(1.92, start=2.0))
+    common = [
+        "infer",
+        "--video",
+        str(clip),
+        "--audio",
+        str(audio),
+        "--steps",
+        "1",
+        "--segment-chunks",
+        "1",
+        "--quiet",
+        *tiny_model_args(tiny_models),
+    ]
+    reference = tmp_path / "reference.mp4"
+    code, _, err = _run_cli([*common, "--output", str(reference)])
+    assert code == 0, err
+
+    out = tmp_path / "resumed.mp4"
+    journal = work_dir_for(out) / "journal.json"
+    proc = _cli([*common, "--output", str(out)])
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        if journal.is_file() and '"file": "seg_' in journal.read_text():
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "run finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not out.exists(), "a partial output appeared at the output path"
+    code, stdout, err = _run_cli([*common, "--output", str(out)])
+    assert code == 0, err
+    assert "resumed at frame 16" in stdout or "resumed at frame 32" in stdout
+    a, b = media.read_frames(reference), media.read_frames(out)
+    assert len(a) == len(b) == 48
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert not work_dir_for(out).exists()
+
+
+@pytest.mark.parametrize(
+    "case", ["audio_without_audio_stream", "video_without_video_stream", "missing", "directory"]
+)
+def test_bad_inputs_give_one_clear_line(tmp_path, tiny_models, media_dir_small, case):
+    video, audio = media_dir_small / "clip.mp4", media_dir_small / "speech.wav"
+    expect = {
+        "audio_without_audio_stream": "no audio stream",
+        "video_without_video_stream": "no video stream",
+        "missing": "not found",
+        "directory": "directory",
+    }[case]
+    if case == "audio_without_audio_stream":
+        audio = video
+    elif case == "video_without_video_stream":
+        video = audio
+    elif case == "missing":
+        video = tmp_path / "nope.mp4"
+    else:
+        video = tmp_path
+    out = tmp_path / "out.mp4"
+    code, _, err = _run_cli(
+        [
+            "infer",
+            "--video",
+            str(video),
+            "--audio",
+            str(audio),
+            "--output",
+            str(out),
+            *tiny_model_args(tiny_models),
+        ]
+    )
+    lines = [ln for ln in err.splitlines() if ln.startswith("error:")]
+    assert code == 2 and len(lines) == 1 and expect in lines[0].lower(), err
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
+def test_paths_with_spaces_and_shell_characters(tmp_path, tiny_models, media_dir_small):
+    weird = tmp_path / "my dir $(touch pwned) 'q' \"d\""
+    weird.mkdir()
+    video = weird / "in $(x).mp4"
+    video.write_bytes((media_dir_small / "clip.mp4").read_bytes())
+    audio = weird / "a `b`.wav"
+    audio.write_bytes((media_dir_small / "speech.wav").read_bytes())
+    out = weird / "out $(y).mp4"
+    code, _, err = _run_cli(
+        [
+            "infer",
+            "--video",
+            str(video),
+            "--audio",
+            str(audio),
+            "--output",
+            str(out),
+            "--steps",
+            "1",
+            "--quiet",
+            *tiny_model_args(tiny_models),
+        ]
+    )
+    assert code == 0, err
+    assert probe_video(out).num_frames == 40
+    assert not (REPO / "pwned").exists() and not (weird / "pwned").exists()

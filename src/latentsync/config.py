@@ -31,9 +31,13 @@ def resolve_config_path(name_or_path: str | Path, kind: str) -> Path:
     text = str(name_or_path)
     candidate = Path(text).expanduser()
     if candidate.suffix in (".yaml", ".yml") or candidate.exists():
-        if not candidate.is_file():
-            raise ConfigError(f"config file not found: {candidate}")
-        return candidate
+        if candidate.is_file():
+            return candidate
+        # The original's paths (configs/unet/stage2_512.yaml) name a packaged config.
+        packaged = packaged_path(_KIND_DIRS[kind], candidate.name)
+        if candidate.parent.name == _KIND_DIRS[kind] and packaged.is_file():
+            return packaged
+        raise ConfigError(f"config file not found: {candidate}")
     stem = text.removeprefix("unet_") if kind == "unet" else text
     packaged = packaged_path(_KIND_DIRS[kind], f"{stem}.yaml")
     if not packaged.is_file():

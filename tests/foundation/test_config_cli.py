@@ -68,3 +68,10 @@ def test_cli_help_lists_subcommands():
         [sys.executable, "-m", "latentsync"], capture_output=True, text=True, timeout=120
     )
     assert no_args.returncode == 2
+
+
+def test_original_config_paths_name_packaged_configs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cfg = config.load_config("configs/unet/stage2_512.yaml", "unet")
+    assert cfg.data.resolution == 512
+    assert config.load_config("configs/syncnet/syncnet_16_pixel.yaml", "syncnet").data.lower_half is True

@@ -1,0 +1,1 @@
+"""Seed-compatible entry points (``python -m scripts.inference`` etc.): thin wrappers over latentsync."""

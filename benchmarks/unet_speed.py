@@ -3,7 +3,7 @@
 Run from the repo root: ``python -m benchmarks.unet_speed [--quick] [--steps 3]``.
 Each cell is the mean over a ``--steps`` loop (as in a denoising chunk, latents drifting);
 columns: float32, float32 + DeepCache (interval 3, branch 0), bfloat16 autocast, channels_last.
-``--quick``: tiny UNet at 16x16 only. Weights are the golden deterministic ones.
+``--quick``: tiny UNet at 16x16 only; ``--models/--sizes/--modes`` pick rows and columns. Weights are the golden deterministic ones.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from tests.helpers.tiny_models import unet_state
 logger = logging.getLogger("benchmarks.unet_speed")
 
 FRAMES = 16
+MODES = ("float32", "DeepCache", "bf16 autocast", "channels_last")
 TIMESTEPS = (981, 931, 881, 831, 781, 731)
 
 
@@ -81,12 +82,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny UNet at 16x16 only")
     parser.add_argument("--steps", type=int, default=3, help="denoising steps averaged per cell (<= 6)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch default)")
+    parser.add_argument("--models", nargs="+", choices=("tiny", "stage2_512"), default=("tiny", "stage2_512"))
+    parser.add_argument("--sizes", nargs="+", type=int, default=(16, 64), help="latent sizes")
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=MODES)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.threads:
         torch.set_num_threads(args.threads)
     steps = max(1, min(args.steps, len(TIMESTEPS)))
-    modes = ("float32", "DeepCache", "bf16 autocast", "channels_last")
+    modes = tuple(m for m in MODES if m in args.modes)
 
     def tiny() -> UNet3DConditionModel:
         return load_unet(golden.golden_json("unet_tiny.config.json"), unet_state("unet_tiny"))
@@ -94,9 +98,10 @@ def main() -> None:
     def full() -> UNet3DConditionModel:
         return load_unet("stage2_512", unet_state("unet_stage2"))
 
-    rows = [("tiny", tiny, 16)]
-    if not args.quick:
-        rows += [("tiny", tiny, 64), ("stage2_512", full, 16), ("stage2_512", full, 64)]
+    builders = {"tiny": tiny, "stage2_512": full}
+    if args.quick:
+        args.models, args.sizes = ("tiny",), (16,)
+    rows = [(name, builders[name], size) for name in args.models for size in args.sizes]
     table = []
     for name, build, size in rows:
         table.append((name, f"{size}x{size}", _run_row(name, build, size, steps, modes)))

@@ -306,13 +306,13 @@ def run_iqa(args: argparse.Namespace) -> int:
 
 def _first_middle_last(path: Path) -> list:
     """The frames a clip is judged by, decoded in one pass holding at most three frames."""
-    from latentsync.data.media import iter_frames
     from latentsync.video.probe import probe_video
+    from latentsync.video.reader import iter_frames
 
     middle_index = probe_video(path).num_frames // 2
     first = middle = last = None
     count = 0
-    for index, (_, frame) in enumerate(iter_frames(path)):
+    for index, frame in enumerate(iter_frames(path)):
         first = frame if first is None else first
         if index <= middle_index:
             middle = frame

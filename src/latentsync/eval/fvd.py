@@ -92,10 +92,10 @@ class MediaPipeFaceBox:
 
 def face_clip(path: str | Path, face_box: MediaPipeFaceBox) -> np.ndarray:
     """[16, 224, 224, 3] uint8 face crops of frames 20..35 of a video."""
-    from latentsync.data.media import iter_frames
+    from latentsync.video.reader import iter_frames
 
     crops = []
-    for index, (_, frame) in enumerate(iter_frames(path)):
+    for index, frame in enumerate(iter_frames(path)):
         if index < FIRST_FRAME:
             continue
         if index >= FIRST_FRAME + CLIP_FRAMES:

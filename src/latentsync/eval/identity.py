@@ -134,7 +134,7 @@ def largest_face_region(detector, aligner: FaceAligner, frame: np.ndarray) -> np
 
 def identity_scores(input_video: str | Path, output_video: str | Path, detector=None) -> dict:
     """PSNR/SSIM outside (and PSNR inside) the mouth region, input vs output, frame by frame."""
-    from latentsync.data.media import iter_frames
+    from latentsync.video.reader import iter_frames
 
     owned = detector is None
     if owned:
@@ -146,7 +146,7 @@ def identity_scores(input_video: str | Path, output_video: str | Path, detector=
     region = None
     try:
         pairs = zip(iter_frames(input_video), iter_frames(output_video))
-        for (_, source), (_, result) in pairs:
+        for source, result in pairs:
             found = largest_face_region(detector, aligner, source)
             scores.frames_with_face += found is not None
             region = found if found is not None else region

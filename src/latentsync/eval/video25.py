@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from latentsync.data.media import iter_frames
 from latentsync.errors import InputError
 from latentsync.video.probe import probe_video
+from latentsync.video.reader import iter_frames
 
 EVAL_FPS = 25
 
@@ -24,27 +24,24 @@ def iter_frames_25fps(path: str | Path) -> Iterator[np.ndarray]:
     """RGB uint8 frames of ``path`` resampled to 25 fps (unchanged if it already is 25 fps)."""
     fps = probe_video(path).fps
     if fps == EVAL_FPS:
-        for _, frame in iter_frames(path):
-            yield frame
+        yield from iter_frames(path)
         return
-    step = Fraction(1, EVAL_FPS)
-    half_source_frame = 1 / (2 * float(fps))
-    next_time = Fraction(0)
-    start = None
+    # source frame i shows at i / fps (constant rate); output frame k takes the nearest one
+    next_output = 0
     previous = None
-    for time, frame in iter_frames(path):
-        start = time if start is None else start
-        time -= start
-        # emit every grid time closer to the previous frame than to this one
-        while previous is not None and float(next_time) < time - half_source_frame:
+    for index, frame in enumerate(iter_frames(path)):
+        while (
+            previous is not None
+            and Fraction(next_output, EVAL_FPS) < (Fraction(index) - Fraction(1, 2)) / fps
+        ):
             yield previous
-            next_time += step
+            next_output += 1
         previous = frame
+        count = index + 1
     if previous is not None:
-        end = time + 2 * half_source_frame
-        while float(next_time) < end - 1e-9:
+        while Fraction(next_output, EVAL_FPS) < (Fraction(count) - Fraction(1, 2)) / fps:
             yield previous
-            next_time += step
+            next_output += 1
 
 
 class SequentialFrames:

@@ -23,11 +23,11 @@ import torch.nn.functional as F
 from diffusers import AutoencoderKL, DDIMScheduler
 
 from latentsync.config import scheduler_config
+from latentsync.models.vae import SCALING_FACTOR as VAE_SCALING_FACTOR
+from latentsync.models.vae import SHIFT_FACTOR as VAE_SHIFT_FACTOR
 
 logger = logging.getLogger(__name__)
 
-VAE_SCALING_FACTOR = 0.18215
-VAE_SHIFT_FACTOR = 0.0
 LATENT_CHANNELS = 4
 
 

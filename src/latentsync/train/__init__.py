@@ -1,0 +1,1 @@
+"""Training SyncNet and the lip-sync UNet (``latentsync train syncnet|unet``)."""

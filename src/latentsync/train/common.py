@@ -1,0 +1,66 @@
+"""Config helpers both trainers use: output folder, weight paths, data loader."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from latentsync import weights
+from latentsync.errors import MissingWeightsError
+from latentsync.train.sampling import StepBatchSampler
+
+logger = logging.getLogger(__name__)
+
+
+def get(config: DictConfig, dotted: str, default=None):
+    """``config.a.b`` or ``default`` when the key is absent, null or empty."""
+    value = OmegaConf.select(config, dotted, default=None)
+    return default if value is None or value == "" else value
+
+
+def output_dir(config: DictConfig) -> Path:
+    path = Path(str(get(config, "data.train_output_dir", "outputs/train")))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def aux_weight(config: DictConfig, key: str, aux_key: str) -> Path | None:
+    """An explicit config path, else the auxiliary file under ./checkpoints or $LATENTSYNC_CHECKPOINTS."""
+    given = get(config, key)
+    if given:
+        return Path(str(given))
+    return weights.find_local(weights.auxiliary_file(aux_key))
+
+
+def model_weight(config: DictConfig, key: str, spec_key: str, needed_for: str, disable_hint: str) -> Path:
+    """VAE / Whisper path: config key, else the weights resolver (local or download)."""
+    specs = [s for s in weights.model_files() if s.key == spec_key]
+    try:
+        return weights.resolve(specs, {spec_key: get(config, key)})[spec_key]
+    except MissingWeightsError as exc:
+        raise MissingWeightsError(
+            exc.missing, f"{needed_for} needs {spec_key} weights: set {key} ({exc}){disable_hint}"
+        ) from exc
+
+
+def step_loader(
+    dataset, batch_size: int, accelerator, start_micro_step: int, num_workers: int
+) -> torch.utils.data.DataLoader:
+    """An endless loader whose batches depend only on (seed, micro step, rank): exact resume, no overlap
+    between ranks."""
+    sampler = StepBatchSampler(
+        batch_size, accelerator.process_index, accelerator.num_processes, start_step=start_micro_step
+    )
+    return torch.utils.data.DataLoader(
+        dataset,
+        batch_sampler=sampler,
+        num_workers=num_workers,
+        persistent_workers=num_workers > 0,
+    )
+
+
+def save_config(config: DictConfig, out: Path, name: str) -> None:
+    (out / name).write_text(OmegaConf.to_yaml(config))

@@ -1,0 +1,204 @@
+"""What both trainers share: Accelerate setup, the step loop with accumulation/clipping/LR schedule,
+periodic checkpoints, loss curves, TensorBoard and the progress bar."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from omegaconf import DictConfig
+
+from latentsync.train.checkpoints import checkpoint_path, save_checkpoint, set_rng_state
+from latentsync.train.plots import plot_curves
+
+logger = logging.getLogger(__name__)
+
+
+def make_accelerator(config: DictConfig, output_dir: Path, accumulation: int, find_unused: bool = False):
+    """Accelerator: DDP/FSDP/DeepSpeed come from ``accelerate launch``/its config; CPU runs stay fp32."""
+    from accelerate import Accelerator
+    from accelerate.utils import DistributedDataParallelKwargs, ProjectConfiguration
+
+    precision = str(config.run.get("mixed_precision", "") or "")
+    if not precision:
+        precision = (
+            "fp16"
+            if config.run.get("mixed_precision_training", False) and torch.cuda.is_available()
+            else "no"
+        )
+    log_with = "tensorboard" if config.run.get("tensorboard", True) else None
+    return Accelerator(
+        mixed_precision=precision,
+        gradient_accumulation_steps=accumulation,
+        log_with=log_with,
+        project_config=ProjectConfiguration(
+            project_dir=str(output_dir), logging_dir=str(output_dir / "logs")
+        ),
+        step_scheduler_with_optimizer=False,
+        kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=find_unused)],
+    )
+
+
+def make_lr_scheduler(config: DictConfig, optimizer: torch.optim.Optimizer, max_steps: int):
+    from diffusers.optimization import get_scheduler
+
+    return get_scheduler(
+        str(config.optimizer.get("lr_scheduler", "constant")),
+        optimizer=optimizer,
+        num_warmup_steps=int(config.optimizer.get("lr_warmup_steps", 0)),
+        num_training_steps=max_steps,
+    )
+
+
+@dataclass
+class History:
+    """Loss values per optimizer step (train) and per validation (val), kept across resumes."""
+
+    train_steps: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    val_steps: list[int] = field(default_factory=list)
+    val_values: dict[str, list[float]] = field(default_factory=dict)
+
+    def state_dict(self) -> dict:
+        return dict(self.__dict__)
+
+    def load_state_dict(self, state: dict) -> None:
+        for key, value in state.items():
+            setattr(self, key, value)
+
+
+@dataclass
+class TrainResult:
+    global_step: int
+    history: History
+    output_dir: Path
+    last_checkpoint: Path | None
+
+
+class StepLoop:
+    """Runs ``step_loss(batch, micro_step)`` until ``max_steps`` optimizer steps.
+
+    One optimizer step = ``accumulation`` micro-batches; gradients are clipped to
+    ``max_grad_norm`` before each step. ``on_step(global_step)`` runs after each step on every
+    process (validation, extra logging).
+    """
+
+    def __init__(
+        self,
+        accelerator,
+        model: torch.nn.Module,
+        optimizer: torch.optim.Optimizer,
+        lr_scheduler,
+        output_dir: Path,
+        max_steps: int,
+        save_every: int,
+        max_grad_norm: float,
+        accumulation: int,
+        name: str,
+    ):
+        self.accelerator = accelerator
+        self.model = model
+        self.optimizer = optimizer
+        self.lr_scheduler = lr_scheduler
+        self.output_dir = output_dir
+        self.max_steps = max_steps
+        self.save_every = save_every
+        self.max_grad_norm = max_grad_norm
+        self.accumulation = accumulation
+        self.name = name
+        self.history = History()
+        self.global_step = 0
+        self.last_checkpoint: Path | None = None
+
+    def restore(self, global_step: int, sidecar: dict | None) -> None:
+        self.global_step = global_step
+        if sidecar:
+            self.optimizer.load_state_dict(sidecar["optimizer"])
+            if sidecar.get("scheduler") is not None:
+                self.lr_scheduler.load_state_dict(sidecar["scheduler"])
+            self.history.load_state_dict(sidecar.get("history", {}))
+            if self.accelerator.num_processes == 1:
+                set_rng_state(sidecar["rng"])
+            logger.info("resumed optimizer, LR schedule and history at step %d", global_step)
+        elif global_step:
+            logger.info(
+                "resuming weights at step %d without optimizer state (published checkpoint)", global_step
+            )
+
+    def save(self, model_state: dict[str, torch.Tensor]) -> Path:
+        path = checkpoint_path(self.output_dir, self.global_step)
+        self.last_checkpoint = save_checkpoint(
+            path, model_state, self.global_step, self.optimizer, self.lr_scheduler, self.history.state_dict()
+        )
+        self.plot()
+        return path
+
+    def plot(self) -> None:
+        curves = {"train loss": (self.history.train_steps, self.history.train_loss)}
+        for key, values in self.history.val_values.items():
+            curves[key] = (self.history.val_steps, values)
+        plot_curves(self.output_dir / "loss_chart.png", curves, title=self.name)
+
+    def run(
+        self,
+        batches: Iterator[dict],
+        step_loss: Callable[[dict, int], tuple[torch.Tensor, dict[str, float]]],
+        on_step: Callable[[int], None] | None = None,
+    ) -> TrainResult:
+        from tqdm.auto import tqdm
+
+        acc = self.accelerator
+        bar = tqdm(
+            total=self.max_steps,
+            initial=self.global_step,
+            desc=self.name,
+            unit="step",
+            disable=not acc.is_main_process,
+            dynamic_ncols=True,
+        )
+        self.model.train()
+        micro = self.global_step * self.accumulation
+        running, parts_sum = 0.0, {}
+        while self.global_step < self.max_steps:
+            batch = next(batches)
+            with acc.accumulate(self.model):
+                loss, parts = step_loss(batch, micro)
+                acc.backward(loss)
+                if acc.sync_gradients and self.max_grad_norm > 0:
+                    acc.clip_grad_norm_(self.model.parameters(), self.max_grad_norm)
+                self.optimizer.step()
+                self.optimizer.zero_grad(set_to_none=True)
+            micro += 1
+            running += loss.detach().float() / self.accumulation
+            for key, value in parts.items():
+                parts_sum[key] = parts_sum.get(key, 0.0) + value / self.accumulation
+            if not acc.sync_gradients:
+                continue
+            self.lr_scheduler.step()
+            self.global_step += 1
+            step_value = acc.gather(running.reshape(1)).mean().item()
+            if not math.isfinite(step_value):
+                logger.warning("non-finite loss at step %d", self.global_step)
+            self.history.train_steps.append(self.global_step)
+            self.history.train_loss.append(step_value)
+            logs = {"loss": step_value, "lr": self.lr_scheduler.get_last_lr()[0], **parts_sum}
+            acc.log(logs, step=self.global_step)
+            bar.set_postfix(loss=f"{step_value:.4f}")
+            bar.update(1)
+            running, parts_sum = 0.0, {}
+            if self.save_every > 0 and self.global_step % self.save_every == 0:
+                acc.wait_for_everyone()
+                if acc.is_main_process:
+                    self.save(acc.unwrap_model(self.model).state_dict())
+            if on_step is not None:
+                on_step(self.global_step)
+        bar.close()
+        acc.wait_for_everyone()
+        if acc.is_main_process:
+            self.plot()
+        acc.end_training()
+        return TrainResult(self.global_step, self.history, self.output_dir, self.last_checkpoint)

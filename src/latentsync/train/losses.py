@@ -1,0 +1,62 @@
+"""Training objectives shared by the SyncNet and UNet trainers."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from einops import rearrange
+
+
+def cosine_loss(vision_embeds: torch.Tensor, audio_embeds: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy of the cosine similarity against ``y`` (1 = in sync), per sample.
+
+    The embeddings come out of a ReLU and are unit length, so the similarity is already in [0, 1];
+    the clamp only guards against rounding.
+    """
+    sims = F.cosine_similarity(vision_embeds.float(), audio_embeds.float()).clamp(0.0, 1.0)
+    return F.binary_cross_entropy(sims.unsqueeze(1), y.float().view(-1, 1), reduction="none").squeeze(1)
+
+
+def syncnet_visual_input(frames: torch.Tensor, lower_half: bool) -> torch.Tensor:
+    """[B, F, C, H, W] frames or latents -> the SyncNet's [B, F*C, H', W'] (lower half for pixel nets)."""
+    stacked = rearrange(frames, "b f c h w -> b (f c) h w")
+    if lower_half:
+        stacked = stacked[:, :, stacked.shape[2] // 2 :, :]
+    return stacked
+
+
+def mixed_noise(
+    shape: tuple[int, ...], alpha: float | None, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """Noise [B, C, F, h, w] for video latents.
+
+    ``alpha`` set: a part shared by all frames plus an independent part, with variances
+    alpha^2/(1+alpha^2) and 1/(1+alpha^2) (mixed noise, arXiv 2305.10474). ``alpha`` None: one
+    noise frame repeated over time.
+    """
+    frames = shape[2]
+    shared = torch.randn((*shape[:2], 1, *shape[3:]), generator=generator)
+    if alpha is None:
+        return shared.expand(shape).clone()
+    independent = torch.randn(shape, generator=generator)
+    shared_std = (alpha**2 / (1 + alpha**2)) ** 0.5
+    independent_std = (1 / (1 + alpha**2)) ** 0.5
+    return shared.expand(*shape[:2], frames, *shape[3:]) * shared_std + independent * independent_std
+
+
+def one_step_x0(
+    alphas_cumprod: torch.Tensor,
+    pred_noise: torch.Tensor,
+    timesteps: torch.Tensor,
+    noisy: torch.Tensor,
+    clip: bool,
+) -> torch.Tensor:
+    """The clean-latent estimate x0 = (x_t - sqrt(1 - a_t) * eps) / sqrt(a_t) of an epsilon prediction."""
+    alpha = alphas_cumprod.to(noisy.device)[timesteps].to(pred_noise.dtype).view(-1, 1, 1, 1, 1)
+    x0 = (noisy - (1 - alpha).sqrt() * pred_noise) / alpha.sqrt()
+    return x0.clamp(-1, 1) if clip else x0
+
+
+def lower_half(images: torch.Tensor) -> torch.Tensor:
+    """The lower half of [N, C, H, W] images (where the mouth is, for LPIPS)."""
+    return images[:, :, images.shape[2] // 2 :, :]

@@ -1,0 +1,155 @@
+"""``latentsync train syncnet``: StableSyncNet on synced / shifted (frames, mel) pairs."""
+
+from __future__ import annotations
+
+import logging
+
+import torch
+from einops import rearrange
+from omegaconf import DictConfig
+
+from latentsync.models.checkpoint_io import load_strict
+from latentsync.models.stable_syncnet import StableSyncNet
+from latentsync.pipeline.generate import VAE_SCALING_FACTOR
+from latentsync.train.audio_cache import ClipAudio
+from latentsync.train.checkpoints import load_checkpoint
+from latentsync.train.clips import list_clips
+from latentsync.train.common import get, model_weight, output_dir, save_config, step_loader
+from latentsync.train.loop import StepLoop, TrainResult, make_accelerator, make_lr_scheduler
+from latentsync.train.losses import cosine_loss, syncnet_visual_input
+from latentsync.train.syncnet_dataset import SyncNetDataset
+
+logger = logging.getLogger(__name__)
+
+
+class SyncNetTrainer:
+    def __init__(self, config: DictConfig):
+        self.config = config
+        self.out = output_dir(config)
+        self.accumulation = int(get(config, "data.gradient_accumulation_steps", 1))
+        self.accelerator = make_accelerator(config, self.out, self.accumulation)
+        from accelerate.utils import set_seed
+
+        self.seed = int(get(config, "run.seed", 42))
+        set_seed(self.seed + self.accelerator.process_index)
+        self.device = self.accelerator.device
+        self.latent_space = bool(get(config, "data.latent_space", False))
+        self.lower_half = bool(get(config, "data.lower_half", not self.latent_space))
+        self.vae = self._load_vae() if self.latent_space else None
+
+    def _load_vae(self):
+        from latentsync.pipeline.models import load_vae
+
+        path = model_weight(self.config, "ckpt.vae_path", "vae", "the latent SyncNet", "")
+        return load_vae(path, self.device, torch.float32)
+
+    def dataset(self, fileslist_key: str, dir_key: str, seed: int) -> SyncNetDataset:
+        data = self.config.data
+        return SyncNetDataset(
+            list_clips(get(self.config, fileslist_key), get(self.config, dir_key)),
+            resolution=int(data.resolution),
+            num_frames=int(data.num_frames),
+            fps=float(get(self.config, "data.video_fps", 25)),
+            audio=ClipAudio(get(self.config, "data.audio_mel_cache_dir") or self.out / "cache" / "mel"),
+            seed=seed,
+            cache_clips=int(get(self.config, "data.cache_clips", 8)),
+            length=int(get(self.config, "data.num_train_samples", 10**9)),
+            min_shift=int(get(self.config, "data.min_negative_shift", 1)),
+        )
+
+    def visual_input(self, frames: torch.Tensor) -> torch.Tensor:
+        """[B, F, 3, H, W] pixels -> SyncNet input (VAE latents for the latent config)."""
+        if self.vae is not None:
+            flat = rearrange(frames, "b f c h w -> (b f) c h w")
+            with torch.no_grad():
+                latents = self.vae.encode(flat).latent_dist.sample() * VAE_SCALING_FACTOR
+            frames = rearrange(latents, "(b f) c h w -> b f c h w", f=frames.shape[1])
+        return syncnet_visual_input(frames, self.lower_half)
+
+    def train(self) -> TrainResult:
+        config, acc = self.config, self.accelerator
+        model = StableSyncNet(
+            config.model, gradient_checkpointing=bool(get(config, "run.enable_gradient_checkpointing", False))
+        )
+        model.train()
+        optimizer = torch.optim.AdamW(model.parameters(), lr=float(config.optimizer.lr))
+        max_steps = int(get(config, "run.max_train_steps", 1000))
+        scheduler = make_lr_scheduler(config, optimizer, max_steps)
+        loop = StepLoop(
+            acc,
+            model,
+            optimizer,
+            scheduler,
+            self.out,
+            max_steps,
+            save_every=int(get(config, "ckpt.save_ckpt_steps", 2500)),
+            max_grad_norm=float(get(config, "optimizer.max_grad_norm", 1.0)),
+            accumulation=self.accumulation,
+            name="syncnet",
+        )
+        resume = get(config, "ckpt.resume_ckpt_path")
+        if resume:
+            state, step, sidecar = load_checkpoint(resume)
+            load_strict(model, state, f"SyncNet checkpoint {resume}")
+            loop.restore(step, sidecar)
+        if acc.is_main_process:
+            save_config(config, self.out, "syncnet_config.yaml")
+            acc.init_trackers("syncnet")
+        loop.model, loop.optimizer = acc.prepare(model, optimizer)
+        train_set = self.dataset("data.train_fileslist", "data.train_data_dir", self.seed)
+        loader = step_loader(
+            train_set,
+            int(config.data.batch_size),
+            acc,
+            loop.global_step * self.accumulation,
+            int(get(config, "data.num_workers", 0)),
+        )
+        validate = self._validator(loop)
+
+        def step_loss(batch: dict, micro: int):
+            frames = batch["frames"].to(self.device)
+            mel = batch["audio_samples"].to(self.device)
+            with acc.autocast():
+                vision, audio = loop.model(self.visual_input(frames), mel)
+            loss = cosine_loss(vision, audio, batch["y"].to(self.device)).mean()
+            return loss, {}
+
+        return loop.run(iter(loader), step_loss, validate)
+
+    def _validator(self, loop: StepLoop):
+        every = int(get(self.config, "run.validation_steps", 0))
+        has_val = get(self.config, "data.val_fileslist") or get(self.config, "data.val_data_dir")
+        if every <= 0 or not has_val:
+            logger.info(
+                "no SyncNet validation (set data.val_fileslist or data.val_data_dir and run.validation_steps)"
+            )
+            return None
+        val_set = self.dataset("data.val_fileslist", "data.val_data_dir", self.seed + 10**6)
+        samples = int(get(self.config, "data.num_val_samples", 256))
+        batch_size = min(int(self.config.data.batch_size), 64)
+
+        def on_step(step: int) -> None:
+            if step % every or not self.accelerator.is_main_process:
+                return
+            model = self.accelerator.unwrap_model(loop.model)
+            model.eval()
+            losses, correct = [], 0
+            with torch.no_grad():
+                for first in range(0, samples, batch_size):
+                    items = [val_set[i] for i in range(first, min(first + batch_size, samples))]
+                    frames = torch.stack([b["frames"] for b in items]).to(self.device)
+                    mel = torch.stack([b["audio_samples"] for b in items]).to(self.device)
+                    y = torch.stack([b["y"] for b in items]).to(self.device)
+                    vision, audio = model(self.visual_input(frames), mel)
+                    losses.append(cosine_loss(vision, audio, y))
+                    sims = torch.nn.functional.cosine_similarity(vision, audio)
+                    correct += int(((sims > 0.5).float() == y.view(-1)).sum())
+            model.train()
+            val_loss = torch.cat(losses).mean().item()
+            accuracy = correct / samples
+            loop.history.val_steps.append(step)
+            loop.history.val_values.setdefault("val loss", []).append(val_loss)
+            self.accelerator.log({"val_loss": val_loss, "val_accuracy": accuracy}, step=step)
+            logger.info("validation at step %d: loss %.4f, accuracy %.3f", step, val_loss, accuracy)
+
+        return on_step

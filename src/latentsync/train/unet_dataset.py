@@ -1,0 +1,82 @@
+"""UNet training samples: a 16-frame window, its masked copy, reference frames from another time,
+per-frame Whisper features and the mel window for the sync loss."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import torch
+from torch.utils.data import Dataset
+
+from latentsync.face.mask import mouth_mask
+from latentsync.train.audio_cache import ClipAudio, mel_window
+from latentsync.train.clip_pool import ClipPool
+from latentsync.train.clips import FrameSource, to_pixels
+from latentsync.train.sampling import item_rng
+
+logger = logging.getLogger(__name__)
+
+
+class UNetDataset(Dataset):
+    """Item ``i`` (deterministic for a seed):
+
+    ``gt_pixel_values``, ``masked_pixel_values``, ``ref_pixel_values`` [F, 3, R, R] in [-1, 1],
+    ``masks`` [F, 1, R, R] (1 = keep, 0 = regenerate), ``audio_embeds`` [F, 50, 384] (if
+    ``with_audio_embeds``), ``mel`` [1, 80, 52] (if ``with_mel``), ``start_idx``.
+    The reference window never overlaps the target window, as in the original.
+    """
+
+    def __init__(
+        self,
+        clips: list[Path],
+        resolution: int,
+        num_frames: int = 16,
+        fps: float = 25.0,
+        audio: ClipAudio | None = None,
+        with_audio_embeds: bool = True,
+        with_mel: bool = True,
+        mask: torch.Tensor | None = None,
+        seed: int = 0,
+        length: int = 10**9,
+        cache_clips: int = 0,
+    ):
+        self.pool = ClipPool(clips, min_frames=3 * num_frames)
+        self.resolution = resolution
+        self.num_frames = num_frames
+        self.fps = fps
+        self.audio = audio or ClipAudio()
+        self.with_audio_embeds = with_audio_embeds
+        self.with_mel = with_mel
+        self.mask = mask if mask is not None else torch.from_numpy(mouth_mask(resolution))
+        self.seed = seed
+        self.length = length
+        self.frames = FrameSource(cache_clips)
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        rng = item_rng(self.seed, index % self.length)
+        n = self.num_frames
+
+        def make(path: Path, total: int) -> dict[str, torch.Tensor]:
+            start = rng.randint(0, total - n)
+            while True:
+                ref_start = rng.randint(0, total - n)
+                if not start - n < ref_start < start + n:
+                    break
+            sample: dict[str, torch.Tensor] = {"start_idx": torch.tensor(start)}
+            if self.with_mel:
+                sample["mel"] = mel_window(self.audio.mel(path), start, n, self.fps)
+            if self.with_audio_embeds:
+                sample["audio_embeds"] = self.audio.frame_features(path, start, n, self.fps)
+            gt = to_pixels(self.frames.window(path, start, n), self.resolution)
+            mask = self.mask.to(gt.dtype).expand(n, 1, -1, -1)
+            sample["gt_pixel_values"] = gt
+            sample["masked_pixel_values"] = gt * mask
+            sample["masks"] = mask.clone()
+            sample["ref_pixel_values"] = to_pixels(self.frames.window(path, ref_start, n), self.resolution)
+            return sample
+
+        return self.pool.draw(rng, make)

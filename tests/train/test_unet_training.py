@@ -1,0 +1,126 @@
+"""UNet training on the tiny UNet with every loss on: learning, exact resume, and `latentsync infer`
+on a saved checkpoint."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from latentsync.config import load_config
+from latentsync.errors import MissingWeightsError
+from latentsync.models.unet_io import read_unet_state
+from latentsync.train.unet_trainer import UNetTrainer
+from tests.helpers.golden import MEDIA
+
+
+def test_unet_trains_with_every_loss_and_resumes_exactly(unet_config, tmp_path, tiny_models):
+    trainer = UNetTrainer(load_config(unet_config, "unet"), unet_config)
+    assert trainer.lpips is not None and trainer.trepa is not None and trainer.syncnet is not None
+    result = trainer.train()
+    losses = result.history.train_loss
+    assert result.global_step == 6 and len(losses) == 6
+    assert min(losses[-2:]) < losses[0], losses  # one fixed sample, lr 1e-3
+
+    ckpt = tmp_path / "out" / "checkpoints" / "checkpoint-3.pt"
+    state, step = read_unet_state(ckpt)
+    assert step == 3
+    later, _ = read_unet_state(ckpt.with_name("checkpoint-6.pt"))
+    assert torch.equal(state["conv_in.weight"], later["conv_in.weight"])  # not in trainable_modules
+    moved = [k for k in state if "attentions." in k and not torch.equal(state[k], later[k])]
+    assert moved, "no attention weight was trained"
+
+    resumed = UNetTrainer(
+        load_config(
+            unet_config, "unet", [f"ckpt.resume_ckpt_path={ckpt}", f"data.train_output_dir={tmp_path / 'r'}"]
+        ),
+        unet_config,
+    ).train()
+    assert resumed.history.train_steps[-3:] == [4, 5, 6]
+    assert torch.allclose(
+        torch.tensor(resumed.history.train_loss[-3:]), torch.tensor(losses[-3:]), atol=1e-5
+    ), (
+        resumed.history.train_loss,
+        losses,
+    )
+
+    # the published-format checkpoint drives inference
+    video = tmp_path / "face_clip.mp4"
+    from tests.train.face_clips import write_face_clips
+
+    clip = write_face_clips(tmp_path / "val", resolution=256, clip_frames=20, count=1)[0]
+    clip.rename(video)
+    out = tmp_path / "synced.mp4"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "latentsync",
+            "infer",
+            "--video",
+            str(video),
+            "--audio",
+            str(video),
+            "--output",
+            str(out),
+            "--unet-config",
+            str(tiny_models / "unet_tiny.yaml"),
+            "--unet-checkpoint",
+            str(ckpt),
+            "--vae",
+            str(tiny_models / "vae"),
+            "--whisper",
+            str(tiny_models / "whisper_tiny.pt"),
+            "--device",
+            "cpu",
+            "--steps",
+            "2",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    from latentsync.video.probe import probe_video
+
+    assert probe_video(out).num_frames == 20
+
+
+def test_missing_loss_weights_name_the_loss_and_the_switch(unet_config, tmp_path):
+    config = load_config(unet_config, "unet", [f"ckpt.trepa_ckpt_path={tmp_path / 'none.pth'}"])
+    with pytest.raises(MissingWeightsError, match="run.trepa_loss_weight=0"):
+        UNetTrainer(config, unet_config)
+    config = load_config(unet_config, "unet", [f"ckpt.vgg16_path={tmp_path / 'none.pth'}"])
+    with pytest.raises(MissingWeightsError, match="run.perceptual_loss_weight=0"):
+        UNetTrainer(config, unet_config)
+    config = load_config(unet_config, "unet", [f"ckpt.syncnet_ckpt_path={tmp_path / 'none.pt'}"])
+    with pytest.raises(MissingWeightsError, match="run.use_syncnet=false"):
+        UNetTrainer(config, unet_config)
+
+
+def test_validation_writes_a_lipsynced_video(unet_config, tmp_path):
+    """One validation pass with the tiny models on a short face video."""
+    from tests.train.face_clips import write_face_clips
+
+    clip = write_face_clips(tmp_path / "val", resolution=256, clip_frames=20, count=1)[0]
+    config = load_config(
+        unet_config,
+        "unet",
+        [
+            "run.max_train_steps=1",
+            "run.validation_steps=1",
+            f"data.val_video_path={clip}",
+            f"data.val_audio_path={clip}",
+            "run.trepa_loss_weight=0",
+            "run.perceptual_loss_weight=0",
+        ],
+    )
+    result = UNetTrainer(config, unet_config).train()
+    video = result.output_dir / "val_videos" / "val_video_1.mp4"
+    from latentsync.video.probe import probe_video
+
+    assert probe_video(video).num_frames == 20
+    assert MEDIA.is_dir()

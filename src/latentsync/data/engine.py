@@ -208,7 +208,7 @@ def run_pipeline(
         for item in items:
             dst = (folder_root / item.rel).with_suffix(".mp4") if folder_root else Path(item.path)
             record_path = root / RECORDS_DIR / name / f"{item.rel}.json"
-            calls.append((name, item.path, str(dst), str(record_path), settings))
+            calls.append((name, item.path, str(dst), str(record_path), str(root), settings))
         results = executor.map(run_stage_task, calls, gpu=stage.uses_gpu, desc=name) if calls else []
         records = [StageRecord.from_json(r["record"]) for r in results]
         all_stats.append(stage_stats(name, [r["record"] for r in results], [r["computed"] for r in results]))

@@ -18,7 +18,6 @@ import av
 import numpy as np
 
 logger = logging.getLogger(__name__)
-av.logging.set_level(av.logging.ERROR)  # libx264 otherwise prints its settings per clip
 
 TARGET_FPS = 25
 TARGET_SAMPLE_RATE = 16000
@@ -141,7 +140,7 @@ class ClipWriter:
         self.video.width = width - width % 2
         self.video.height = height - height % 2
         self.video.pix_fmt = "yuv420p"
-        self.video.options = {"crf": str(self.crf), "preset": "veryfast"}
+        self.video.options = {"crf": str(self.crf), "preset": "veryfast", "x264-params": "log-level=error"}
         self.video.codec_context.time_base = Fraction(1, self.fps)
         if self.audio is not None:
             self.audio_stream = self.container.add_stream("aac", rate=self.sample_rate)

@@ -13,6 +13,7 @@ import os
 import traceback
 from pathlib import Path
 
+from latentsync.data.manifest import relative_to_root
 from latentsync.data.media import remove_stale_temps
 from latentsync.data.stage import Settings, StageRecord
 from latentsync.data.stages import get_stage
@@ -21,29 +22,36 @@ from latentsync.errors import LatentSyncError
 logger = logging.getLogger(__name__)
 
 
-def load_finished(record_path: Path) -> StageRecord | None:
+def load_finished(record_path: Path, root: Path) -> StageRecord | None:
+    """The saved record if it is readable and all its outputs exist (paths resolved under ``root``)."""
     if not record_path.is_file():
         return None
     try:
         record = StageRecord.from_json(json.loads(record_path.read_text()))
     except (ValueError, KeyError):
         return None
+    record.outputs = [str(root / p) for p in record.outputs]  # absolute paths stay absolute
     if all(Path(p).is_file() for p in record.outputs):
         return record
     return None
 
 
-def save_record(record_path: Path, record: StageRecord) -> None:
+def save_record(record_path: Path, record: StageRecord, root: Path) -> None:
+    """Outputs are stored relative to ``root`` so a moved or copied output tree stays resumable."""
+    data = record.to_json()
+    data["outputs"] = [relative_to_root(p, root) for p in record.outputs]
     record_path.parent.mkdir(parents=True, exist_ok=True)
     temp = record_path.with_name(f".{record_path.name}.tmp-{os.getpid()}")
-    temp.write_text(json.dumps(record.to_json(), sort_keys=True))
+    temp.write_text(json.dumps(data, sort_keys=True))
     os.replace(temp, record_path)
 
 
-def run_stage_task(stage_name: str, src: str, dst: str, record_path: str, settings: Settings) -> dict:
+def run_stage_task(
+    stage_name: str, src: str, dst: str, record_path: str, root: str, settings: Settings
+) -> dict:
     """Returns ``{"record": ..., "computed": bool}`` (JSON-able, cheap to send back)."""
     record_file = Path(record_path)
-    finished = load_finished(record_file)
+    finished = load_finished(record_file, Path(root))
     if finished is not None:
         return {"record": finished.to_json(), "computed": False}
     stage = get_stage(stage_name)
@@ -57,5 +65,5 @@ def run_stage_task(stage_name: str, src: str, dst: str, record_path: str, settin
         logger.warning("%s failed on %s: %s", stage_name, src, traceback.format_exc(limit=3))
         failed = StageRecord.rejected(f"failed: {type(exc).__name__}: {exc}")
         return {"record": failed.to_json(), "computed": True}
-    save_record(record_file, record)
+    save_record(record_file, record, Path(root))
     return {"record": record.to_json(), "computed": True}

@@ -91,9 +91,11 @@ def crop_track(frames: np.ndarray, track: FaceTrack, crop_scale: float = 0.4) ->
         pad = int(bs * (1 + 2 * crop_scale))
         padded = np.pad(frames[frame_index], ((pad, pad), (pad, pad), (0, 0)), constant_values=110)
         my, mx = cy[i] + pad, cx[i] + pad
+        # Clamped at 0: a box centred off-frame would otherwise give an empty (negative-start) slice.
+        top, left = max(int(my - bs), 0), max(int(mx - bs * (1 + crop_scale)), 0)
         face = padded[
-            int(my - bs) : int(my + bs * (1 + 2 * crop_scale)),
-            int(mx - bs * (1 + crop_scale)) : int(mx + bs * (1 + crop_scale)),
+            top : max(int(my + bs * (1 + 2 * crop_scale)), top + 1),
+            left : max(int(mx + bs * (1 + crop_scale)), left + 1),
         ]
         crops.append(cv2.resize(face, (CROP_SIZE, CROP_SIZE)))
     return np.stack(crops)

@@ -92,6 +92,8 @@ def clip_sync(
     tracks = link_tracks(detections, min_track=min_track // detect_every)
     results = []
     for track in tracks:
+        if len(track.frames) <= WINDOW:
+            continue  # shorter than one SyncNet window: nothing to score
         crops_bgr = crop_track(frames_rgb, track)[..., ::-1]
         start, end = int(track.frames[0]), int(track.frames[-1]) + 1
         audio = audio_int16[start * SAMPLES_PER_FRAME : end * SAMPLES_PER_FRAME]

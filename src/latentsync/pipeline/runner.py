@@ -71,6 +71,8 @@ def check_inputs(options: InferenceOptions):
             raise InputError(f"output path must differ from the input {src}")
     if not out.parent.exists():
         raise InputError(f"output directory does not exist: {out.parent}")
+    if not out.parent.is_dir():
+        raise InputError(f"output folder is not a directory: {out.parent}")
     if not os.access(out.parent, os.W_OK):
         raise InputError(f"output directory is not writable: {out.parent}")
     return video_info, audio_info

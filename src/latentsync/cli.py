@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import logging
 import os
@@ -12,6 +13,8 @@ from latentsync import __version__
 from latentsync.errors import LatentSyncError
 
 logger = logging.getLogger("latentsync")
+
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)  # OSError numbers reported as "disk full", not a crash
 
 # Subcommand modules under latentsync.commands, in the order --help lists them.
 COMMANDS = ("infer", "download", "app", "batch", "preprocess", "fileslist", "train", "eval")
@@ -83,6 +86,15 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     except Exception as exc:
+        if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
+            if args.verbose:
+                logger.exception("")
+            print(
+                f"error: disk full (no space left on device) while writing {exc.filename or 'the output'}: "
+                "free some space and run the same command again (finished work is kept)",
+                file=sys.stderr,
+            )
+            return 2
         if args.verbose:
             raise
         logger.debug("internal error", exc_info=True)

@@ -149,7 +149,7 @@ def unet_config(tmp_path, tiny_models, fileslist, loss_weights) -> Path:
     )
     base["ckpt"] = {
         "resume_ckpt_path": "",
-        "save_ckpt_steps": 3,
+        "save_ckpt_steps": 1,
         "syncnet_ckpt_path": str(loss_weights["syncnet"]),
         "vae_path": str(tiny_models / "vae"),
         "whisper_path": str(tiny_models / "whisper_tiny.pt"),
@@ -169,7 +169,7 @@ def unet_config(tmp_path, tiny_models, fileslist, loss_weights) -> Path:
         mixed_noise_alpha=1,
         mixed_precision_training=True,
         enable_gradient_checkpointing=True,
-        max_train_steps=6,
+        max_train_steps=4,
         validation_steps=0,
         seed=1247,
         inference_steps=2,

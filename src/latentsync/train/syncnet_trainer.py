@@ -114,6 +114,7 @@ class SyncNetTrainer:
             loss = cosine_loss(vision, audio, batch["y"].to(self.device)).mean()
             return loss, {}
 
+        self.last_model = loop.model
         return loop.run(iter(loader), step_loss, validate)
 
     def _validator(self, loop: StepLoop):

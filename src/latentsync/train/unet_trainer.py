@@ -283,5 +283,7 @@ class UNetTrainer:
         )
         from latentsync.train.validation import UNetValidator
 
+        self.dataset = dataset
         validator = UNetValidator(self, loop)
+        self.last_model = loop.model
         return loop.run(iter(loader), lambda batch, micro: self.losses(loop.model, batch, micro), validator)

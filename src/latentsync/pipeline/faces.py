@@ -16,6 +16,7 @@ import torch
 from latentsync.face.align import FaceAligner
 from latentsync.face.detector import Face, create_detector
 from latentsync.face.tracker import MainFaceTracker
+from latentsync.pipeline.timing import NO_TIMES, StageTimes
 
 logger = logging.getLogger(__name__)
 
@@ -49,17 +50,20 @@ class FaceStage:
         self.tracker = MainFaceTracker(face_index=face_index)
         self.aligner = FaceAligner(resolution)
         self.frames_with_face = 0
+        self.timings: StageTimes = NO_TIMES
 
     def process(self, item: FrameItem) -> FrameItem:
-        faces = self.detector.detect(item.frame)
-        face = self.tracker.update(faces)
+        with self.timings.measure("detect", 1):
+            faces = self.detector.detect(item.frame)
+            face = self.tracker.update(faces)
         if face is None:
             return item
         eyebrows = np.linalg.norm(face.landmarks3[0] - face.landmarks3[1])
         if eyebrows < MIN_FACE_PIXELS:
             return item
-        crop, affine = self.aligner.warp(item.frame, face.landmarks3)
-        item.face = self.aligner.resize_to_model(crop)
+        with self.timings.measure("align", 1):
+            crop, affine = self.aligner.warp(item.frame, face.landmarks3)
+            item.face = self.aligner.resize_to_model(crop)
         item.affine = affine
         self.frames_with_face += 1
         return item

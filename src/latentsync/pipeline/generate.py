@@ -25,6 +25,8 @@ from diffusers import AutoencoderKL, DDIMScheduler
 from latentsync.config import scheduler_config
 from latentsync.models.vae import SCALING_FACTOR as VAE_SCALING_FACTOR
 from latentsync.models.vae import SHIFT_FACTOR as VAE_SHIFT_FACTOR
+from latentsync.pipeline.fast_paths import autocast_context
+from latentsync.pipeline.timing import NO_TIMES, StageTimes
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +75,8 @@ class LipsyncGenerator:
         self.device = torch.device(device)
         self.dtype = dtype
         self.step_hook = step_hook  # e.g. DeepCache's per-step counter
+        self.timings: StageTimes = NO_TIMES
+        self.autocast: str | None = None  # "bf16"/"fp16": the UNet runs under torch.autocast
         mask = torch.as_tensor(mask, dtype=torch.float32)
         self.mask = (mask[0] if mask.ndim == 3 else mask).to(self.device)  # [H, W]
 
@@ -113,8 +117,9 @@ class LipsyncGenerator:
         masked = pixels * mask
 
         mask_latent = F.interpolate(mask[None, None], size=(height // 8, width // 8), mode="nearest")
-        masked_latents = self._frames_to_video(self._encode(masked), b)
-        ref_latents = self._frames_to_video(self._encode(pixels), b)
+        with self.timings.measure("vae_encode", b * f):
+            masked_latents = self._frames_to_video(self._encode(masked), b)
+            ref_latents = self._frames_to_video(self._encode(pixels), b)
         mask_latent = mask_latent[:, :, None].expand(b, 1, f, -1, -1)
         conditioning = torch.cat([mask_latent.to(masked_latents), masked_latents, ref_latents], dim=1)
 
@@ -136,14 +141,19 @@ class LipsyncGenerator:
             model_latents = torch.cat([latents, latents]) if self.do_cfg else latents
             model_latents = scheduler.scale_model_input(model_latents, t)
             unet_in = torch.cat([model_latents, conditioning_in], dim=1).to(self.dtype)
-            noise_pred = self.unet(unet_in, t, encoder_hidden_states=audio).sample.float()
+            with (
+                self.timings.measure("unet", b * f if step == 0 else 0),
+                autocast_context(self.autocast, self.device),
+            ):
+                noise_pred = self.unet(unet_in, t, encoder_hidden_states=audio).sample.float()
             if self.do_cfg:
                 uncond, cond = noise_pred.chunk(2)
                 noise_pred = uncond + self.guidance_scale * (cond - uncond)
             latents = scheduler.step(noise_pred, t, latents).prev_sample
 
         frame_latents = latents.permute(0, 2, 1, 3, 4).reshape(b * f, LATENT_CHANNELS, *latents.shape[-2:])
-        decoded = self._decode(frame_latents).float()
+        with self.timings.measure("vae_decode", b * f):
+            decoded = self._decode(frame_latents).float()
         output = decoded * (1 - mask) + pixels * mask
         shape = (b, f, 3, height, width)
         if not batched:

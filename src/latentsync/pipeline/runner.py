@@ -29,12 +29,14 @@ from latentsync.face.mask import mouth_mask
 from latentsync.face.paste_back import paste_back_roi
 from latentsync.pipeline.chunker import Chunk, ChunkPlanner
 from latentsync.pipeline.faces import FaceStage, FrameItem
+from latentsync.pipeline.fast_paths import apply_fast_paths
 from latentsync.pipeline.generate import LipsyncGenerator, initial_noise
 from latentsync.pipeline.journal import Journal, Segment, work_dir_for
 from latentsync.pipeline.models import InferenceModels, load_inference_models
 from latentsync.pipeline.options import InferenceOptions
 from latentsync.pipeline.source import iter_output_frames
 from latentsync.pipeline.threads import END, StageRunner
+from latentsync.pipeline.timing import NO_TIMES, StageTimes
 
 logger = logging.getLogger(__name__)
 
@@ -105,11 +107,11 @@ class _Stages:
         self.audio_frames = audio_frames
         self.segment_frames = segment_frames
         self.crop_w, self.crop_h = crop_size(models.resolution)
+        self.timings: StageTimes = NO_TIMES
 
     def decode(self, start: int) -> Iterator[FrameItem]:
-        for index, frame in iter_output_frames(
-            self.options.video, self.video_info.fps, self.out_fps, start, self.total
-        ):
+        frames = iter_output_frames(self.options.video, self.video_info.fps, self.out_fps, start, self.total)
+        for index, frame in self.timings.timed_iter("decode", frames):
             yield FrameItem(index=index, frame=frame, in_audio=index < self.audio_frames)
 
     def faces(self, runner: StageRunner, decoded: queue.Queue, face_stage: FaceStage) -> Iterator[FrameItem]:
@@ -123,12 +125,13 @@ class _Stages:
     def paste(self, runner: StageRunner, generated: queue.Queue) -> Iterator[FrameItem]:
         for item in runner.iterate(generated):
             if item.generated is not None and item.alpha > 0:
-                pasted = paste_back_roi(item.frame, item.generated, item.affine)
-                if item.alpha < 1.0:
-                    pasted = pasted.astype(np.float32) * item.alpha + item.frame.astype(np.float32) * (
-                        1 - item.alpha
-                    )
-                    pasted = np.clip(np.rint(pasted), 0, 255).astype(np.uint8)
+                with self.timings.measure("paste", 1):
+                    pasted = paste_back_roi(item.frame, item.generated, item.affine)
+                    if item.alpha < 1.0:
+                        pasted = pasted.astype(np.float32) * item.alpha + item.frame.astype(np.float32) * (
+                            1 - item.alpha
+                        )
+                        pasted = np.clip(np.rint(pasted), 0, 255).astype(np.uint8)
                 item.frame = pasted
             item.generated = None
             yield item
@@ -147,15 +150,19 @@ def run_inference(
     models: InferenceModels | None = None,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    timings: StageTimes | None = None,
 ) -> InferenceSummary:
+    """Lip-sync ``options.video`` to ``options.audio``; ``timings`` (optional) collects per-stage busy time."""
     from latentsync.audio.frame_features import FrameFeatureCursor
     from latentsync.video.atomic import atomic_output
     from latentsync.video.mux import concat_segments, mux_audio
     from latentsync.video.writer import VideoWriter
 
     started = time.monotonic()
+    timings = timings if timings is not None else NO_TIMES
     video_info, audio_info = check_inputs(options)
     models = models or load_inference_models(options)
+    apply_fast_paths(models, options)
     out_fps = output_rate(options, video_info.fps)
     cursor = FrameFeatureCursor(models.whisper, options.audio, fps=float(out_fps))
     audio_frames = cursor.num_frames
@@ -173,8 +180,10 @@ def run_inference(
     data = journal.open(options.fingerprint(), total, segment_frames, options.resume)
     start = data.next_start
     stages = _Stages(options, models, video_info, out_fps, total, audio_frames, segment_frames)
+    stages.timings = timings
 
     face_stage = FaceStage(options.face_detector, models.resolution, options.face_index)
+    face_stage.timings = timings
     planner = ChunkPlanner(models.num_frames, segment_frames, options.fade_frames)
     if start and data.state:
         face_stage.load_state_dict(data.state["faces"])
@@ -191,6 +200,8 @@ def run_inference(
         dtype=models.dtype,
         step_hook=_deepcache_hook(options, models),
     )
+    generator.timings = timings
+    generator.autocast = options.autocast
     noise = initial_noise(options.seed, models.resolution // 8)
 
     bar = None
@@ -227,7 +238,8 @@ def run_inference(
                     crf=options.crf,
                 )
                 writer.segment_name = name  # type: ignore[attr-defined]
-            writer.write(item.frame)
+            with timings.measure("encode", 1):
+                writer.write(item.frame)
             seg_faces += int(item.has_face)
             faces_found[0] += int(item.has_face)
             if bar is not None:
@@ -265,6 +277,8 @@ def run_inference(
     faces_total = journal.data.faces
     journal.remove()
     summary = InferenceSummary(total, faces_total, time.monotonic() - started, options.output, start)
+    if timings is not NO_TIMES:
+        timings.wall_seconds = summary.seconds
     logger.info("done: %s", summary.line())
     return summary
 
@@ -307,7 +321,8 @@ def _generate_all(
         faces = torch.stack(
             [torch.stack([torch.from_numpy(i.face).permute(2, 0, 1) for i in c.items]) for c in batch]
         )
-        audio = torch.stack([torch.stack([cursor.chunk(i.index) for i in c.items]) for c in batch])
+        with stages.timings.measure("audio", sum(len(c) for c in batch)):
+            audio = torch.stack([torch.stack([cursor.chunk(i.index) for i in c.items]) for c in batch])
         out = generator.generate(faces, audio, noise).output  # [B, F, 3, r, r]
         for chunk, frames in zip(batch, out):
             resized = _resize_generated(frames, stages.crop_h, stages.crop_w)

@@ -66,6 +66,7 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="16-frame chunks per UNet call (default: %(default)s)",
     )
+    add_speed_arguments(p)
     p.add_argument(
         "--face-detector",
         default="mediapipe",
@@ -95,6 +96,26 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--crf", type=int, default=18, help="encoder quality, lower is better (default: %(default)s)"
+    )
+
+
+def add_speed_arguments(p: argparse.ArgumentParser) -> None:
+    """Opt-in fast paths (latentsync.pipeline.fast_paths); none is on by default."""
+    p.add_argument(
+        "--autocast",
+        default=None,
+        choices=["bf16", "fp16"],
+        help="run the UNet under torch.autocast with fp32 weights (bf16 on CPU; close, not equal)",
+    )
+    p.add_argument(
+        "--channels-last", action="store_true", help="NHWC memory format for the UNet and VAE convolutions"
+    )
+    p.add_argument("--compile", action="store_true", help="torch.compile the UNet (slow first chunk)")
+    p.add_argument(
+        "--vae-slicing", action="store_true", help="VAE one frame at a time (less memory, same output)"
+    )
+    p.add_argument(
+        "--vae-tiling", action="store_true", help="VAE on overlapping tiles (less memory at high resolution)"
     )
 
 
@@ -159,6 +180,11 @@ def options_from_args(args: argparse.Namespace):
         resume=not getattr(args, "no_resume", False),
         quiet=getattr(args, "quiet", False),
         segment_chunks=getattr(args, "segment_chunks", 8),
+        autocast=getattr(args, "autocast", None),
+        channels_last=getattr(args, "channels_last", False),
+        compile=getattr(args, "compile", False),
+        vae_slicing=getattr(args, "vae_slicing", False),
+        vae_tiling=getattr(args, "vae_tiling", False),
     )
 
 

@@ -39,6 +39,12 @@ class InferenceOptions:
     quiet: bool = False
     segment_chunks: int = 8  # resumable unit: this many model chunks per segment file
     fade_frames: int = 3
+    # opt-in speed switches (latentsync.pipeline.fast_paths); defaults keep the reference behaviour
+    autocast: str | None = None  # "bf16" (CPU or GPU) / "fp16" (GPU): UNet under torch.autocast
+    channels_last: bool = False
+    compile: bool = False
+    vae_slicing: bool = False
+    vae_tiling: bool = False
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -71,6 +77,10 @@ class InferenceOptions:
             "fade_frames",
         )
         data = {k: str(asdict(self)[k]) for k in keys}
+        # switches that may move pixels slightly; only when set, so default fingerprints stay as they were
+        for key in ("autocast", "channels_last", "compile", "vae_tiling"):
+            if getattr(self, key):
+                data[key] = str(getattr(self, key))
         for name in ("video", "audio"):
             path = getattr(self, name)
             stat = path.stat()

@@ -148,7 +148,7 @@ def unet_config(tmp_path, tiny_models, fileslist, loss_weights) -> Path:
         val_audio_path="",
     )
     base["ckpt"] = {
-        "resume_ckpt_path": "",
+        "resume_ckpt_path": str(tiny_models / "unet_tiny.pt"),  # published format, global_step 0
         "save_ckpt_steps": 1,
         "syncnet_ckpt_path": str(loss_weights["syncnet"]),
         "vae_path": str(tiny_models / "vae"),

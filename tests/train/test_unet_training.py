@@ -16,6 +16,14 @@ from latentsync.train.unet_trainer import UNetTrainer
 from tests.helpers.golden import MEDIA
 
 
+def expected_frames(driving) -> int:
+    """Lip-sync output length: video frames the driving audio covers at 25 fps."""
+    from latentsync.audio.frame_features import num_video_frames
+    from latentsync.audio.io import load_audio
+
+    return num_video_frames(len(load_audio(driving)), 25.0)
+
+
 def objective(trainer, checkpoint, batch) -> float:
     """The training loss of a checkpoint on the trained sample at the (noise, timestep) of steps 1..4."""
     unet = load_unet(trainer.config, checkpoint)
@@ -99,7 +107,7 @@ def test_unet_trains_with_every_loss_and_resumes_exactly(unet_config, tmp_path, 
     assert proc.returncode == 0, proc.stderr[-2000:]
     from latentsync.video.probe import probe_video
 
-    assert probe_video(out).num_frames == 20
+    assert probe_video(out).num_frames == expected_frames(video)
 
 
 def test_missing_loss_weights_name_the_loss_and_the_switch(unet_config, tmp_path):
@@ -135,5 +143,5 @@ def test_validation_writes_a_lipsynced_video(unet_config, tmp_path):
     video = result.output_dir / "val_videos" / "val_video_1.mp4"
     from latentsync.video.probe import probe_video
 
-    assert probe_video(video).num_frames == 20
+    assert probe_video(video).num_frames == expected_frames(clip)
     assert MEDIA.is_dir()

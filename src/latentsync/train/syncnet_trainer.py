@@ -57,12 +57,19 @@ class SyncNetTrainer:
             min_shift=int(get(self.config, "data.min_negative_shift", 1)),
         )
 
-    def visual_input(self, frames: torch.Tensor) -> torch.Tensor:
-        """[B, F, 3, H, W] pixels -> SyncNet input (VAE latents for the latent config)."""
+    def visual_input(self, frames: torch.Tensor, micro: int = 0) -> torch.Tensor:
+        """[B, F, 3, H, W] pixels -> SyncNet input (VAE latents for the latent config).
+
+        The latent sample draws from a generator of (seed, micro step, rank): exact resumes.
+        """
         if self.vae is not None:
             flat = rearrange(frames, "b f c h w -> (b f) c h w")
+            seed = self.seed * 1_000_003 + micro * 7919 + self.accelerator.process_index
+            generator = torch.Generator().manual_seed(seed)
             with torch.no_grad():
-                latents = self.vae.encode(flat).latent_dist.sample() * VAE_SCALING_FACTOR
+                posterior = self.vae.encode(flat).latent_dist
+                eps = torch.randn(posterior.mean.shape, generator=generator).to(posterior.mean)
+                latents = (posterior.mean + posterior.std * eps) * VAE_SCALING_FACTOR
             frames = rearrange(latents, "(b f) c h w -> b f c h w", f=frames.shape[1])
         return syncnet_visual_input(frames, self.lower_half)
 
@@ -110,7 +117,7 @@ class SyncNetTrainer:
             frames = batch["frames"].to(self.device)
             mel = batch["audio_samples"].to(self.device)
             with acc.autocast():
-                vision, audio = loop.model(self.visual_input(frames), mel)
+                vision, audio = loop.model(self.visual_input(frames, micro), mel)
             loss = cosine_loss(vision, audio, batch["y"].to(self.device)).mean()
             return loss, {}
 

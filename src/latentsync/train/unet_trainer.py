@@ -146,20 +146,25 @@ class UNetTrainer:
         return unet, step, sidecar
 
     # ---- one step ------------------------------------------------------------------------
-    def _encode(self, pixels: torch.Tensor) -> torch.Tensor:
-        """[B, F, 3, H, W] -> scaled latents [B, 4, F, h, w] (posterior sample, as the original)."""
+    def _encode(self, pixels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """[B, F, 3, H, W] -> scaled latents [B, 4, F, h, w] (posterior sample, as the original).
+
+        The sample draws from the step's own generator, never the global RNG, so resumes are exact.
+        """
         flat = rearrange(pixels, "b f c h w -> (b f) c h w")
         with torch.no_grad():
-            latents = self.vae.encode(flat).latent_dist.sample() * VAE_SCALING_FACTOR
+            posterior = self.vae.encode(flat).latent_dist
+            eps = torch.randn(posterior.mean.shape, generator=generator).to(posterior.mean)
+            latents = (posterior.mean + posterior.std * eps) * VAE_SCALING_FACTOR
         return rearrange(latents, "(b f) c h w -> b c f h w", f=self.num_frames)
 
     def losses(self, unet, batch: dict, micro: int) -> tuple[torch.Tensor, dict[str, float]]:
         acc, device, n = self.accelerator, self.device, self.num_frames
         generator = torch.Generator().manual_seed(self.seed * 1_000_003 + micro * 7919 + acc.process_index)
         gt = batch["gt_pixel_values"].to(device)
-        gt_latents = self._encode(gt)
-        masked_latents = self._encode(batch["masked_pixel_values"].to(device))
-        ref_latents = self._encode(batch["ref_pixel_values"].to(device))
+        gt_latents = self._encode(gt, generator)
+        masked_latents = self._encode(batch["masked_pixel_values"].to(device), generator)
+        ref_latents = self._encode(batch["ref_pixel_values"].to(device), generator)
         masks = F.interpolate(
             rearrange(batch["masks"].to(device), "b f c h w -> (b f) c h w"), size=gt_latents.shape[-1]
         )

@@ -6,6 +6,7 @@ of lip-sync runs stays fast.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -83,7 +84,13 @@ def speech(seconds: float) -> np.ndarray:
 
 
 def demo(count: int, size: tuple[int, int] = (288, 512), start: int = 0) -> list[np.ndarray]:
-    return media.demo_frames(count, size=size, start=start)
+    """Demo frames (decoded from the 1080p clip once per size, then copied)."""
+    return [f.copy() for f in _demo_cached(count, size, start)]
+
+
+@functools.lru_cache(maxsize=8)
+def _demo_cached(count: int, size: tuple[int, int], start: int) -> tuple[np.ndarray, ...]:
+    return tuple(media.demo_frames(count, size=size, start=start))
 
 
 def shifted(frame: np.ndarray, dx: int, fill: int = 90) -> np.ndarray:
@@ -103,13 +110,13 @@ TWO_FACES_SPLIT = 288  # x where the second person's picture starts in ``two_fac
 
 
 def two_faces(frames: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """demo1 at 288x512 on the left, demo2 at 75% on the right (two people the detector finds)."""
-    others = media.demo_frames(len(frames), size=(216, 384), name="demo2_video.mp4")
+    """demo1 (rows 64..447 of the 288x512 frames) on the left, a smaller demo2 on the right."""
+    others = media.demo_frames(len(frames), size=(200, 356), name="demo2_video.mp4")
     result = []
     for frame, other in zip(frames, others):
-        canvas = np.full((512, TWO_FACES_SPLIT + 216, 3), 90, np.uint8)
-        canvas[:, :TWO_FACES_SPLIT] = frame
-        canvas[:384, TWO_FACES_SPLIT:] = other
+        canvas = np.full((384, TWO_FACES_SPLIT + 216, 3), 90, np.uint8)
+        canvas[:, :TWO_FACES_SPLIT] = frame[64:448]
+        canvas[14:370, TWO_FACES_SPLIT + 8 : TWO_FACES_SPLIT + 208] = other
         result.append(canvas)
     return result
 

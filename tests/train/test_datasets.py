@@ -23,7 +23,7 @@ def test_list_clips_from_fileslist_and_directory(face_clips, fileslist):
 
 
 def test_syncnet_sample_matches_its_clip(face_clips, tmp_path):
-    data = SyncNetDataset(face_clips[:1], 64, audio=ClipAudio(tmp_path / "mel"), seed=3, cache_clips=2)
+    data = SyncNetDataset(face_clips[:1], 64, audio=ClipAudio(tmp_path / "mel"), seed=0, cache_clips=2)
     frames = read_frames(face_clips[0])
     mel = torch.from_numpy(syncnet_melspectrogram(load_audio(face_clips[0])))
     labels = set()

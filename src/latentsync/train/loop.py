@@ -31,7 +31,10 @@ def make_accelerator(config: DictConfig, output_dir: Path, accumulation: int, fi
             else "no"
         )
     log_with = "tensorboard" if config.run.get("tensorboard", True) else None
+    # Without cpu=True, Accelerate ignores a torchrun/gloo launch on machines with no GPU.
+    no_gpu = not torch.cuda.is_available() and not torch.backends.mps.is_available()
     return Accelerator(
+        cpu=no_gpu,
         mixed_precision=precision,
         gradient_accumulation_steps=accumulation,
         log_with=log_with,

@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int], None]
 
+HANDOFF_FRAMES = 4  # queue size between the lightweight stages
+
 
 @dataclass
 class InferenceSummary:
@@ -211,11 +213,14 @@ def run_inference(
         bar = tqdm(total=total, initial=start, unit="frame", desc="lip-sync", dynamic_ncols=True)
 
     runner = StageRunner(cancel)
+    # Frames in flight bound the memory (a 4K frame is 25 MB): the chunker holds one batch of
+    # chunks plus the fade look-ahead; the generated queue takes a whole batch so the model can
+    # start the next while paste-back drains it; the others only smooth out jitter.
     depth = models.num_frames * max(1, options.batch_chunks)
-    q_decoded: queue.Queue = queue.Queue(maxsize=depth)
-    q_faces: queue.Queue = queue.Queue(maxsize=depth + options.fade_frames + 2)
+    q_decoded: queue.Queue = queue.Queue(maxsize=HANDOFF_FRAMES)
+    q_faces: queue.Queue = queue.Queue(maxsize=HANDOFF_FRAMES)
     q_generated: queue.Queue = queue.Queue(maxsize=depth)
-    q_pasted: queue.Queue = queue.Queue(maxsize=depth)
+    q_pasted: queue.Queue = queue.Queue(maxsize=HANDOFF_FRAMES)
     faces_found = [0]
 
     def encode() -> None:

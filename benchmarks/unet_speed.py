@@ -2,7 +2,11 @@
 
 Run from the repo root: ``python -m benchmarks.unet_speed [--quick] [--steps 3]``.
 Each cell is the mean over a ``--steps`` loop (as in a denoising chunk, latents drifting);
-columns: float32, float32 + DeepCache (interval 3, branch 0), bfloat16 autocast, channels_last.
+columns: float32, float32 + DeepCache (interval 3, branch 0), bfloat16 autocast, channels_last,
+then the other fast paths against their plain counterparts: "CFG 2 calls" (the unbatched guidance
+the batched call replaces), "2 chunks/call" (``--batch-chunks 2``, ms per chunk), "SDPA math" (the
+reference attention kernel instead of the default), "compile" (``torch.compile``, opt-in via
+``--modes``: its first call, not timed, takes minutes on CPU).
 ``--quick``: tiny UNet at 16x16 only; ``--models/--sizes/--modes`` pick rows and columns. Weights are the golden deterministic ones.
 """
 
@@ -16,17 +20,29 @@ from collections.abc import Callable
 from contextlib import nullcontext
 
 import torch
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from latentsync.models.deepcache import DeepCache
 from latentsync.models.unet import UNet3DConditionModel
 from latentsync.models.unet_io import load_unet
+from latentsync.pipeline.fast_paths import compile_unet
 from tests.helpers import golden
 from tests.helpers.tiny_models import unet_state
 
 logger = logging.getLogger("benchmarks.unet_speed")
 
 FRAMES = 16
-MODES = ("float32", "DeepCache", "bf16 autocast", "channels_last")
+MODES = (
+    "float32",
+    "DeepCache",
+    "bf16 autocast",
+    "channels_last",
+    "CFG 2 calls",
+    "2 chunks/call",
+    "SDPA math",
+    "compile",
+)
+DEFAULT_MODES = tuple(m for m in MODES if m != "compile")
 TIMESTEPS = (981, 931, 881, 831, 781, 731)
 
 
@@ -38,23 +54,40 @@ def _inputs(in_channels: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
     return sample, audio
 
 
+def _call(
+    unet: UNet3DConditionModel, sample: torch.Tensor, t: int, audio: torch.Tensor, mode: str
+) -> torch.Tensor:
+    if mode == "CFG 2 calls":
+        uncond = unet(sample[:1], t, audio[:FRAMES]).sample
+        return torch.cat([uncond, unet(sample[1:], t, audio[FRAMES:]).sample])
+    return unet(sample, t, audio).sample
+
+
 def ms_per_step(unet: UNet3DConditionModel, size: int, steps: int, mode: str) -> float:
+    """ms per denoising step of one 16-frame chunk (CFG batch 2)."""
     sample, audio = _inputs(unet.config.in_channels, size)
+    chunks = 1
+    if mode == "2 chunks/call":
+        chunks = 2
+        sample, audio = torch.cat([sample, sample.flip(2)]), torch.cat([audio, audio])
     if mode == "channels_last":
         sample = sample.contiguous(memory_format=torch.channels_last_3d)
     autocast = torch.autocast("cpu", dtype=torch.bfloat16) if mode == "bf16 autocast" else nullcontext()
     cache = DeepCache(unet, cache_interval=3, cache_branch_id=0) if mode == "DeepCache" else nullcontext()
-    with torch.no_grad(), autocast, cache:
-        if sum(p.numel() for p in unet.parameters()) < 100_000_000:  # the full-size one warms up on step 0
-            unet(sample, TIMESTEPS[0], audio)  # not timed
+    kernel = sdpa_kernel(SDPBackend.MATH) if mode == "SDPA math" else nullcontext()
+    with torch.no_grad(), autocast, cache, kernel:
+        if mode == "compile" or sum(p.numel() for p in unet.parameters()) < 100_000_000:
+            started = time.perf_counter()  # the full-size one warms up on step 0; compile compiles here
+            _call(unet, sample, TIMESTEPS[0], audio, mode)  # not timed
+            logger.info("%s: warm-up call %.1f s", mode, time.perf_counter() - started)
             if isinstance(cache, DeepCache):
                 cache.reset()
         start = time.perf_counter()
         for t in TIMESTEPS[:steps]:
-            out = unet(sample, t, audio).sample
+            out = _call(unet, sample, t, audio, mode)
             sample = sample.clone()
             sample[:, :4] -= 0.01 * out.float()
-    return 1000 * (time.perf_counter() - start) / steps
+    return 1000 * (time.perf_counter() - start) / steps / chunks
 
 
 def _run_row(name: str, build: Callable[[], UNet3DConditionModel], size: int, steps: int, modes) -> list[str]:
@@ -63,6 +96,10 @@ def _run_row(name: str, build: Callable[[], UNet3DConditionModel], size: int, st
     for mode in modes:
         if mode == "channels_last":
             unet = unet.to(memory_format=torch.channels_last)
+        elif mode == "compile":
+            unet = compile_unet(build())  # a fresh, contiguous copy
+        elif unet.conv_in.weight.is_contiguous(memory_format=torch.channels_last):
+            unet = build()  # later columns compare with the plain layout
         try:
             value = ms_per_step(unet, size, steps, mode)
             cells.append(f"{value:.0f}")
@@ -84,7 +121,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch default)")
     parser.add_argument("--models", nargs="+", choices=("tiny", "stage2_512"), default=("tiny", "stage2_512"))
     parser.add_argument("--sizes", nargs="+", type=int, default=(16, 64), help="latent sizes")
-    parser.add_argument("--modes", nargs="+", choices=MODES, default=MODES)
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=DEFAULT_MODES)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.threads:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import resource
 import subprocess
 import sys
@@ -88,6 +89,14 @@ def main() -> None:
     parser.add_argument("--short", type=float, default=10.0, help="seconds")
     parser.add_argument("--long", type=float, default=60.0, help="seconds")
     parser.add_argument("--fps", type=float, default=5.0, help="output frame rate")
+    parser.add_argument(
+        "--malloc-mmap-threshold",
+        type=int,
+        default=0,
+        metavar="BYTES",
+        help="run the children with glibc MALLOC_MMAP_THRESHOLD_ fixed (e.g. 1048576): frame-sized buffers "
+        "then go back to the OS when freed instead of fragmenting the heap",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--folder", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, default=0.0, help=argparse.SUPPRESS)
@@ -107,9 +116,13 @@ def main() -> None:
         for seconds in (args.short, args.long):
             command = [sys.executable, "-m", "benchmarks.pipeline_memory", "--child", "--folder", tmp]
             command += ["--seconds", str(seconds), "--fps", str(args.fps)]
-            done = subprocess.run(command, capture_output=True, text=True, check=True)
+            env = dict(os.environ)
+            if args.malloc_mmap_threshold:
+                env["MALLOC_MMAP_THRESHOLD_"] = str(args.malloc_mmap_threshold)
+            done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
             rows.append((seconds, json.loads(done.stdout.strip().splitlines()[-1])))
-    print(f"4K ({WIDTH}x{HEIGHT}) input, tiny models, output {args.fps:g} fps")
+    malloc = f", MALLOC_MMAP_THRESHOLD_={args.malloc_mmap_threshold}" if args.malloc_mmap_threshold else ""
+    print(f"4K ({WIDTH}x{HEIGHT}) input, tiny models, output {args.fps:g} fps{malloc}")
     print(f"{'input s':>8} {'frames':>7} {'run s':>7} {'peak RSS MB':>12}")
     for seconds, r in rows:
         print(f"{seconds:8.0f} {r['frames']:7d} {r['seconds']:7.1f} {r['peak_mb']:12.0f}")

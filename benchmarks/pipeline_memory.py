@@ -1,11 +1,12 @@
 """Peak RSS of a lip-sync run on short vs long 4K input: streaming means the ratio stays near 1.
 
-Run from the repo root: ``python -m benchmarks.pipeline_memory [--short 10] [--long 60] [--fps 5]``.
+Run from the repo root: ``python -m benchmarks.pipeline_memory [--short 10] [--long 60] [--fps 25]``.
 Tiny models (memory of the frames, queues and encoders is what is measured). The input is a 2 s
 4K (2160x3840) clip of demo1, upscaled; the pipeline ping-pong loops it to the audio's length, and
-the audio is demo1's speech looped. ``--fps`` sets the output rate (fewer frames per second of
-input keeps the run short; memory per frame is unchanged). Each run is its own process, reporting
-its own ``ru_maxrss``.
+the audio is demo1's speech looped. ``--fps`` sets the output rate (fewer frames keep the run
+short). The short run needs >= ~100 frames: until then x264's lookahead and frame threads are still
+filling (about 40-60 buffered 4K frames), so a shorter one under-reports the steady state. Each run
+is its own process, reporting its own ``ru_maxrss``.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def main() -> None:
     )
     parser.add_argument("--short", type=float, default=10.0, help="seconds")
     parser.add_argument("--long", type=float, default=60.0, help="seconds")
-    parser.add_argument("--fps", type=float, default=5.0, help="output frame rate")
+    parser.add_argument("--fps", type=float, default=25.0, help="output frame rate")
     parser.add_argument(
         "--malloc-mmap-threshold",
         type=int,

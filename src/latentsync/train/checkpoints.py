@@ -41,9 +41,17 @@ def _atomic_save(obj: Any, path: Path) -> None:
 
 
 def rng_state() -> dict[str, Any]:
+    """Every RNG's state in types ``torch.load(weights_only=True)`` accepts (no numpy arrays)."""
+    name, keys, pos, has_gauss, cached = np.random.get_state()
     return {
         "python": random.getstate(),
-        "numpy": np.random.get_state(),
+        "numpy": (
+            str(name),
+            torch.from_numpy(keys.astype(np.int64)),
+            int(pos),
+            int(has_gauss),
+            float(cached),
+        ),
         "torch": torch.get_rng_state(),
         "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
     }
@@ -51,7 +59,13 @@ def rng_state() -> dict[str, Any]:
 
 def set_rng_state(state: dict[str, Any]) -> None:
     random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
+    name, keys, pos, has_gauss, cached = state["numpy"]
+    keys = (
+        keys.numpy().astype(np.uint32)
+        if isinstance(keys, torch.Tensor)
+        else np.asarray(keys, dtype=np.uint32)
+    )
+    np.random.set_state((name, keys, pos, has_gauss, cached))
     torch.set_rng_state(state["torch"])
     if state.get("cuda") and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
@@ -91,7 +105,7 @@ def load_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], int, dic
     side = sidecar_path(path)
     if side.is_file():
         try:
-            sidecar = torch.load(side, map_location="cpu", weights_only=False)
+            sidecar = torch.load(side, map_location="cpu", weights_only=True)
         except Exception as exc:  # noqa: BLE001 - a broken sidecar only loses exact resume
             logger.warning("ignoring unreadable resume state %s (%s): optimizer starts fresh", side, exc)
     return state, step, sidecar

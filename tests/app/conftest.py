@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import media
+from tests.helpers.tiny_models import tiny_model_args
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
@@ -56,20 +57,7 @@ def app_server(tiny_models, tmp_path_factory):
     env = dict(os.environ, LATENTSYNC_APP_MIN_STEPS="1", GRADIO_ANALYTICS_ENABLED="False")
     args = [sys.executable, "-m", "latentsync", "app", "--port", str(port), "--temp-dir", str(temp_dir)]
     args += ["--max-upload-mb", str(MAX_UPLOAD_MB)]
-    args += [
-        "--unet-config",
-        str(tiny_models / "unet_tiny.yaml"),
-        "--unet-checkpoint",
-        str(tiny_models / "unet_tiny.pt"),
-    ]
-    args += [
-        "--vae",
-        str(tiny_models / "vae"),
-        "--whisper",
-        str(tiny_models / "whisper_tiny.pt"),
-        "--device",
-        "cpu",
-    ]
+    args += tiny_model_args(tiny_models)
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             args, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

@@ -94,3 +94,19 @@ def write_tiny_models(out: Path) -> Path:
 
     torch.save(syncnet_v2_state(), out / "syncnet_v2.model")
     return out
+
+
+def tiny_model_args(folder: Path, unet_checkpoint: Path | None = None) -> list[str]:
+    """CLI flags that point ``infer``/``app``/``batch`` at the tiny models in ``folder``."""
+    return [
+        "--unet-config",
+        str(folder / "unet_tiny.yaml"),
+        "--unet-checkpoint",
+        str(unet_checkpoint or folder / "unet_tiny.pt"),
+        "--vae",
+        str(folder / "vae"),
+        "--whisper",
+        str(folder / "whisper_tiny.pt"),
+        "--device",
+        "cpu",
+    ]

@@ -9,21 +9,7 @@ import pytest
 from latentsync.pipeline.models import load_inference_models
 from latentsync.pipeline.options import InferenceOptions
 from tests.helpers import media
-
-
-def tiny_model_args(tiny_models: Path) -> list[str]:
-    return [
-        "--unet-config",
-        str(tiny_models / "unet_tiny.yaml"),
-        "--unet-checkpoint",
-        str(tiny_models / "unet_tiny.pt"),
-        "--vae",
-        str(tiny_models / "vae"),
-        "--whisper",
-        str(tiny_models / "whisper_tiny.pt"),
-        "--device",
-        "cpu",
-    ]
+from tests.helpers.tiny_models import tiny_model_args  # noqa: F401 - re-exported for the pipeline tests
 
 
 def tiny_options(tiny_models: Path, video: Path, audio: Path, output: Path, **kw) -> InferenceOptions:

@@ -14,6 +14,7 @@ from latentsync.errors import MissingWeightsError
 from latentsync.models.unet_io import load_unet, read_unet_state
 from latentsync.train.unet_trainer import UNetTrainer
 from tests.helpers.golden import MEDIA
+from tests.helpers.tiny_models import tiny_model_args
 
 
 def expected_frames(driving) -> int:
@@ -86,16 +87,7 @@ def test_unet_trains_with_every_loss_and_resumes_exactly(unet_config, tmp_path, 
             str(video),
             "--output",
             str(out),
-            "--unet-config",
-            str(tiny_models / "unet_tiny.yaml"),
-            "--unet-checkpoint",
-            str(ckpt),
-            "--vae",
-            str(tiny_models / "vae"),
-            "--whisper",
-            str(tiny_models / "whisper_tiny.pt"),
-            "--device",
-            "cpu",
+            *tiny_model_args(tiny_models, unet_checkpoint=ckpt),
             "--steps",
             "2",
             "--quiet",

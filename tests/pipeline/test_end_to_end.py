@@ -239,3 +239,21 @@ def test_paths_with_spaces_and_shell_characters(tmp_path, tiny_models, media_dir
     assert code == 0, err
     assert probe_video(out).num_frames == 40
     assert not (REPO / "pwned").exists() and not (weird / "pwned").exists()
+
+
+def test_deepcache_runs_leave_shared_models_clean(
+    tmp_path, tiny_models, tiny_inference_models, media_dir_small
+):
+    """The app and batch reuse loaded models: a DeepCache run must not stay attached to the UNet."""
+    clip, audio = media_dir_small / "clip.mp4", media_dir_small / "speech.wav"
+    for name in ("a", "b"):
+        run_inference(
+            tiny_options(tiny_models, clip, audio, tmp_path / f"{name}.mp4", deepcache=True, steps=2),
+            tiny_inference_models,
+        )
+        assert tiny_inference_models.unet.deep_cache is None
+    plain = tmp_path / "plain.mp4"
+    run_inference(tiny_options(tiny_models, clip, audio, plain, steps=2), tiny_inference_models)
+    again = tmp_path / "again.mp4"
+    run_inference(tiny_options(tiny_models, clip, audio, again, steps=2), tiny_inference_models)
+    assert all(np.array_equal(x, y) for x, y in zip(media.read_frames(plain), media.read_frames(again)))

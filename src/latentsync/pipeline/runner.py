@@ -192,6 +192,7 @@ def run_inference(
         planner.load_state_dict(data.state["planner"])
 
     mask = torch.from_numpy(mouth_mask(models.resolution))
+    deepcache, deepcache_hook = _deepcache(options, models)
     generator = LipsyncGenerator(
         models.unet,
         models.vae,
@@ -200,7 +201,7 @@ def run_inference(
         options.guidance_scale,
         device=models.device,
         dtype=models.dtype,
-        step_hook=_deepcache_hook(options, models),
+        step_hook=deepcache_hook,
     )
     generator.timings = timings
     generator.autocast = options.autocast
@@ -221,7 +222,6 @@ def run_inference(
     q_faces: queue.Queue = queue.Queue(maxsize=HANDOFF_FRAMES)
     q_generated: queue.Queue = queue.Queue(maxsize=depth)
     q_pasted: queue.Queue = queue.Queue(maxsize=HANDOFF_FRAMES)
-    faces_found = [0]
 
     def encode() -> None:
         writer = None
@@ -242,11 +242,9 @@ def run_inference(
                     codec=options.codec,
                     crf=options.crf,
                 )
-                writer.segment_name = name  # type: ignore[attr-defined]
             with timings.measure("encode", 1):
                 writer.write(item.frame)
             seg_faces += int(item.has_face)
-            faces_found[0] += int(item.has_face)
             if bar is not None:
                 bar.update(1)
             if progress is not None:
@@ -271,6 +269,8 @@ def run_inference(
     finally:
         if bar is not None:
             bar.close()
+        if deepcache is not None:
+            deepcache.disable()  # the models may serve the next job (app, batch)
 
     if journal.data.next_start != total:
         raise RuntimeError(f"pipeline stopped at frame {journal.data.next_start} of {total}")
@@ -293,16 +293,17 @@ def _close_segment(
 ) -> None:
     writer.close()
     part = Path(writer.path)
-    final = part.with_name(f"{writer.segment_name}.mp4")
+    final = part.with_name(part.name.replace(".part.mp4", ".mp4"))
     with open(part, "rb") as f:
         os.fsync(f.fileno())
     os.replace(part, final)
     journal.add_segment(Segment(start, stop, final.name), next_state, faces)
 
 
-def _deepcache_hook(options: InferenceOptions, models: InferenceModels):
+def _deepcache(options: InferenceOptions, models: InferenceModels):
+    """(cache attached to the UNet for this run, per-step hook) or (None, None)."""
     if not options.deepcache:
-        return None
+        return None, None
     from latentsync.models.deepcache import DeepCache
 
     cache = DeepCache(models.unet).enable()
@@ -311,7 +312,7 @@ def _deepcache_hook(options: InferenceOptions, models: InferenceModels):
         if step == 0:
             cache.reset()  # a new chunk: nothing cached applies
 
-    return hook
+    return cache, hook
 
 
 def _generate_all(

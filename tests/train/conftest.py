@@ -120,7 +120,8 @@ def syncnet_config(tmp_path, fileslist, loss_weights) -> Path:
             "train_output_dir": str(tmp_path / "out"),
             "num_train_samples": 4,
         },
-        "optimizer": {"lr": 1e-3, "max_grad_norm": 1.0},
+        # 1e-3 oscillates on four samples (the trajectory then depends on the thread count)
+        "optimizer": {"lr": 1e-4, "max_grad_norm": 1.0},
         "run": {"max_train_steps": 10, "validation_steps": 5, "mixed_precision_training": True, "seed": 42},
     }
     path = tmp_path / "syncnet_train.yaml"

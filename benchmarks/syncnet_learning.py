@@ -25,7 +25,7 @@ import torch
 
 from latentsync.models.stable_syncnet import StableSyncNet
 from latentsync.train.audio_cache import ClipAudio, mel_window
-from latentsync.train.clips import FrameSource, to_pixels
+from latentsync.train.clips import FrameSource, list_clips, to_pixels
 from latentsync.train.losses import cosine_loss, syncnet_visual_input
 from latentsync.train.syncnet_dataset import SyncNetDataset
 
@@ -183,6 +183,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=15.0, help="wall-clock budget of training + evals")
     parser.add_argument("--work", type=Path, default=Path("/tmp/syncnet_learning"))
+    parser.add_argument(
+        "--clips",
+        type=Path,
+        help="preprocessed clips (a file list or a folder, as data.train_fileslist / train_data_dir) "
+        "instead of the shared demo clips",
+    )
     parser.add_argument("--num-frames", type=int, default=5)
     parser.add_argument("--min-shift", type=int, default=5)
     parser.add_argument("--width", type=int, default=32, help="channels of the first encoder block")
@@ -206,7 +212,12 @@ def main() -> None:
     torch.manual_seed(0)
     generator = torch.Generator().manual_seed(0)
     args.work.mkdir(parents=True, exist_ok=True)
-    clips = aligned_clips(args.work)
+    if args.clips is None:
+        clips = aligned_clips(args.work)
+    elif args.clips.is_dir():
+        clips = list_clips(data_dir=args.clips)
+    else:
+        clips = list_clips(fileslist=args.clips)
 
     audio = ClipAudio(args.work / "mel")
     train = SyncNetDataset(

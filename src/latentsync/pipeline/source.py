@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from latentsync.video.reader import iter_frames_pingpong
+from latentsync.video.reader import iter_frames, iter_frames_pingpong
+from latentsync.video.seekable import SeekableVideo
 
 _EPS = 1e-9
 
@@ -24,15 +25,28 @@ def looped_position(i: int, source_fps: Fraction, output_fps: Fraction) -> int:
     return int(math.floor(i * float(source_fps) / float(output_fps) + _EPS))
 
 
+def source_frame_count(video: Path) -> int:
+    """Frames in the file by its packet table (a demux, no decoding); 0 when it has no timestamps."""
+    with SeekableVideo(video) as opened:
+        return len(opened.table)
+
+
 def iter_output_frames(
     video: Path, source_fps: Fraction, output_fps: Fraction, start: int, stop: int
 ) -> Iterator[tuple[int, np.ndarray]]:
     """(output index, RGB frame) for output frames ``start .. stop-1``."""
     if stop <= start:
         return
+    first_position = looped_position(start, source_fps, output_fps)
     last_position = looped_position(stop - 1, source_fps, output_fps)
-    stream = iter_frames_pingpong(video, last_position + 1)
-    position, frame = -1, None
+    if first_position > 0 and last_position < source_frame_count(video):
+        # A resumed job inside the first pass: seek instead of decoding everything already done.
+        stream = iter_frames(video, first_position)
+        position = first_position - 1
+    else:
+        stream = iter_frames_pingpong(video, last_position + 1)
+        position = -1
+    frame = None
     for i in range(start, stop):
         want = looped_position(i, source_fps, output_fps)
         while position < want:

@@ -15,7 +15,9 @@ from tests.video.clips import decode_all, make_clip
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
-    path = make_clip(tmp_path_factory.mktemp("resume") / "clip.mp4", num_frames=40, options={"g": "8", "bf": "2"})
+    path = make_clip(
+        tmp_path_factory.mktemp("resume") / "clip.mp4", num_frames=40, options={"g": "8", "bf": "2"}
+    )
     return path, decode_all(path)
 
 

@@ -50,6 +50,12 @@ def _aux_arg(parser: argparse.ArgumentParser, files: str) -> None:
     parser.add_argument("--aux-dir", help=f"folder with {files} (default: checkpoints/auxiliary, HF cache)")
 
 
+def _video_args(parser: argparse.ArgumentParser, verb: str) -> None:
+    """The ``--video``/``--dir`` pair that :func:`_videos` reads."""
+    parser.add_argument("--video", action="append", help=f"video to {verb} (repeatable)")
+    parser.add_argument("--dir", help=f"{verb} every .mp4 in this folder")
+
+
 def _device() -> str:
     import torch
 
@@ -60,6 +66,21 @@ def _report_dir(args: argparse.Namespace) -> Path:
     from latentsync.eval.report import default_report_dir
 
     return args.report_dir or default_report_dir()
+
+
+def _finish(
+    report_dir: Path,
+    title: str,
+    payload: dict,
+    rows: list[dict],
+    images: list[tuple[str, str]] | None = None,
+) -> int:
+    """Every subcommand ends alike: write the report folder, say where it is, exit 0."""
+    from latentsync.eval.report import write_report
+
+    folder = write_report(report_dir, title, payload, rows, images or ())
+    sys.stdout.write(f"report: {folder}\n")
+    return 0
 
 
 def _videos(args: argparse.Namespace) -> list[Path]:
@@ -88,8 +109,7 @@ def _add_sync(commands: argparse._SubParsersAction) -> None:
         help="SyncNet confidence (LSE-C), distance (LSE-D) and A/V offset",
         description="SyncNet v2 over S3FD face tracks, as joonson/syncnet_python (the paper's LSE-C/LSE-D).",
     )
-    p.add_argument("--video", action="append", help="video to evaluate (repeatable)")
-    p.add_argument("--dir", help="evaluate every .mp4 in this folder")
+    _video_args(p, "evaluate")
     _aux_arg(p, "syncnet_v2.model and sfd_face.pth")
     _report_arg(p)
     p.add_argument("--min-track", type=int, default=50, help="shortest face track in frames (default: 50)")
@@ -101,7 +121,7 @@ def _add_sync(commands: argparse._SubParsersAction) -> None:
 def run_sync(args: argparse.Namespace) -> int:
     from latentsync.eval.aux_weights import resolve_aux
     from latentsync.eval.lse import evaluate_video_sync, s3fd_boxes
-    from latentsync.eval.report import plot_sync_curve, safe_name, write_report
+    from latentsync.eval.report import plot_sync_curve, safe_name
     from latentsync.models.s3fd import load_s3fd
     from latentsync.models.syncnet_v2 import load_syncnet_v2
 
@@ -161,9 +181,7 @@ def run_sync(args: argparse.Namespace) -> int:
         "videos": [r.to_dict() for r in results],
         "failed": failed,
     }
-    write_report(report_dir, "SyncNet confidence (LSE-C) and distance (LSE-D)", payload, rows, images)
-    sys.stdout.write(f"report: {report_dir}\n")
-    return 0
+    return _finish(report_dir, "SyncNet confidence (LSE-C) and distance (LSE-D)", payload, rows, images)
 
 
 # ---------------------------------------------------------------- syncnet-acc
@@ -192,7 +210,6 @@ def _add_syncnet_acc(commands: argparse._SubParsersAction) -> None:
 
 def run_syncnet_acc(args: argparse.Namespace) -> int:
     from latentsync.config import load_config
-    from latentsync.eval.report import write_report
     from latentsync.eval.syncnet_accuracy import read_fileslist, syncnet_accuracy
     from latentsync.models.stable_syncnet import load_stable_syncnet
     from latentsync.weights import resolve, training_files
@@ -212,9 +229,7 @@ def run_syncnet_acc(args: argparse.Namespace) -> int:
         "clips": len(clips),
         **numbers,
     }
-    report_dir = write_report(_report_dir(args), "StableSyncNet accuracy", payload, [numbers])
-    sys.stdout.write(f"report: {report_dir}\n")
-    return 0
+    return _finish(_report_dir(args), "StableSyncNet accuracy", payload, [numbers])
 
 
 # ---------------------------------------------------------------- fvd
@@ -237,7 +252,6 @@ def _add_fvd(commands: argparse._SubParsersAction) -> None:
 def run_fvd(args: argparse.Namespace) -> int:
     from latentsync.eval.aux_weights import resolve_aux
     from latentsync.eval.fvd import fvd_between_folders, load_i3d
-    from latentsync.eval.report import write_report
 
     if args.i3d:
         if not Path(args.i3d).is_file():
@@ -260,9 +274,7 @@ def run_fvd(args: argparse.Namespace) -> int:
         "real videos": len(result["real_videos"]),
         "fake videos": len(result["fake_videos"]),
     }
-    report_dir = write_report(_report_dir(args), "Fréchet Video Distance", payload, [row])
-    sys.stdout.write(f"report: {report_dir}\n")
-    return 0
+    return _finish(_report_dir(args), "Fréchet Video Distance", payload, [row])
 
 
 # ---------------------------------------------------------------- iqa
@@ -275,8 +287,7 @@ def _add_iqa(commands: argparse._SubParsersAction) -> None:
         description="hyperIQA (koniq_pretrained.pkl) on the 224x224 centre crop of a video's first, "
         "middle and last frames, as the data pipeline's quality filter.",
     )
-    p.add_argument("--video", action="append", help="video to score (repeatable)")
-    p.add_argument("--dir", help="score every .mp4 in this folder")
+    _video_args(p, "score")
     _aux_arg(p, "koniq_pretrained.pkl")
     _report_arg(p)
     p.set_defaults(func=run_iqa)
@@ -285,7 +296,6 @@ def _add_iqa(commands: argparse._SubParsersAction) -> None:
 def run_iqa(args: argparse.Namespace) -> int:
     from latentsync.eval.aux_weights import resolve_aux
     from latentsync.eval.iqa_score import frame_quality_scores
-    from latentsync.eval.report import write_report
     from latentsync.models.hyperiqa import load_hyperiqa
 
     videos = _videos(args)
@@ -299,9 +309,7 @@ def run_iqa(args: argparse.Namespace) -> int:
     sys.stdout.write(f"average quality over {len(rows)} video(s): {mean:.2f}\n")
     payload = {"metric": "iqa", "mean_quality": mean, "videos": rows}
     table = [{"video": Path(r["video"]).name, "quality": r["quality"]} for r in rows]
-    report_dir = write_report(_report_dir(args), "hyperIQA quality", payload, table)
-    sys.stdout.write(f"report: {report_dir}\n")
-    return 0
+    return _finish(_report_dir(args), "hyperIQA quality", payload, table)
 
 
 def _first_middle_last(path: Path) -> list:
@@ -343,7 +351,6 @@ def _add_identity(commands: argparse._SubParsersAction) -> None:
 
 def run_identity(args: argparse.Namespace) -> int:
     from latentsync.eval.identity import identity_scores
-    from latentsync.eval.report import write_report
 
     for path in (args.input, args.output):
         if not Path(path).is_file():
@@ -353,8 +360,6 @@ def run_identity(args: argparse.Namespace) -> int:
         f"outside the mouth: PSNR {scores['psnr_outside_mouth']:.2f} dB, SSIM {scores['ssim_outside_mouth']:.4f}; "
         f"mouth PSNR {scores['psnr_mouth']:.2f} dB ({scores['frames']} frames)\n"
     )
-    report_dir = write_report(
+    return _finish(
         _report_dir(args), "Identity outside the mouth", {"metric": "identity", **scores}, [scores]
     )
-    sys.stdout.write(f"report: {report_dir}\n")
-    return 0

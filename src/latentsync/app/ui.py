@@ -39,8 +39,18 @@ class Handlers:
         self.settings = settings
         self.jobs = jobs
 
-    def generate(self, *args):
-        *values, request, progress = args
+    def generate(
+        self,
+        request: gr.Request,
+        progress=gr.Progress(),  # noqa: B008 - gradio's way to ask for a progress bar
+        *values,
+    ):
+        """Start a job from the form's ``values`` (in :class:`form.FormValues` order) and follow it.
+
+        Gradio fills ``request`` and ``progress`` itself (by annotation and default) and passes the
+        components after them, so this one signature serves the click event with no wrapper that
+        would have to name every field twice.
+        """
         session = _session(request)
         values = form.FormValues(*values)
         job_dir = None
@@ -154,41 +164,8 @@ def build_ui(settings: AppSettings, jobs: JobManager) -> gr.Blocks:
         inputs = [video, audio, steps, guidance, seed, deepcache, face_choice, face_index, fps_choice, crf]
         inputs += [model_choice, checkpoint]
 
-        def generate(
-            video,
-            audio,
-            steps,
-            guidance,
-            seed,
-            deepcache,
-            face_choice,
-            face_index,
-            fps_choice,
-            crf,
-            model_choice,
-            checkpoint,
-            request: gr.Request,
-            progress=gr.Progress(),  # noqa: B008 - gradio's way to ask for a progress bar
-        ):
-            yield from handlers.generate(
-                video,
-                audio,
-                steps,
-                guidance,
-                seed,
-                deepcache,
-                face_choice,
-                face_index,
-                fps_choice,
-                crf,
-                model_choice,
-                checkpoint,
-                request,
-                progress,
-            )
-
         generation = run.click(
-            generate,
+            handlers.generate,
             inputs,
             [result, status],
             concurrency_limit=1,

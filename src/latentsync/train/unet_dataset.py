@@ -3,22 +3,18 @@ per-frame Whisper features and the mel window for the sync loss."""
 
 from __future__ import annotations
 
-import logging
+import random
 from pathlib import Path
 
 import torch
-from torch.utils.data import Dataset
 
 from latentsync.face.mask import mouth_mask
 from latentsync.train.audio_cache import ClipAudio, mel_window
-from latentsync.train.clip_pool import ClipPool
-from latentsync.train.clips import FrameSource, to_pixels
-from latentsync.train.sampling import item_rng
-
-logger = logging.getLogger(__name__)
+from latentsync.train.clips import to_pixels
+from latentsync.train.window_dataset import ClipWindowDataset
 
 
-class UNetDataset(Dataset):
+class UNetDataset(ClipWindowDataset):
     """Item ``i`` (deterministic for a seed):
 
     ``gt_pixel_values``, ``masked_pixel_values``, ``ref_pixel_values`` [F, 3, R, R] in [-1, 1],
@@ -41,42 +37,29 @@ class UNetDataset(Dataset):
         length: int = 10**9,
         cache_clips: int = 0,
     ):
-        self.pool = ClipPool(clips, min_frames=3 * num_frames)
-        self.resolution = resolution
-        self.num_frames = num_frames
-        self.fps = fps
-        self.audio = audio or ClipAudio()
+        super().__init__(
+            clips, resolution, num_frames, fps, audio, seed, length, cache_clips, windows_per_clip=3
+        )
         self.with_audio_embeds = with_audio_embeds
         self.with_mel = with_mel
         self.mask = mask if mask is not None else torch.from_numpy(mouth_mask(resolution))
-        self.seed = seed
-        self.length = length
-        self.frames = FrameSource(cache_clips)
 
-    def __len__(self) -> int:
-        return self.length
-
-    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        rng = item_rng(self.seed, index % self.length)
+    def sample(self, rng: random.Random, path: Path, total: int) -> dict[str, torch.Tensor]:
         n = self.num_frames
-
-        def make(path: Path, total: int) -> dict[str, torch.Tensor]:
-            start = rng.randint(0, total - n)
-            while True:
-                ref_start = rng.randint(0, total - n)
-                if not start - n < ref_start < start + n:
-                    break
-            sample: dict[str, torch.Tensor] = {"start_idx": torch.tensor(start)}
-            if self.with_mel:
-                sample["mel"] = mel_window(self.audio.mel(path), start, n, self.fps)
-            if self.with_audio_embeds:
-                sample["audio_embeds"] = self.audio.frame_features(path, start, n, self.fps)
-            gt = to_pixels(self.frames.window(path, start, n), self.resolution)
-            mask = self.mask.to(gt.dtype).expand(n, 1, -1, -1)
-            sample["gt_pixel_values"] = gt
-            sample["masked_pixel_values"] = gt * mask
-            sample["masks"] = mask.clone()
-            sample["ref_pixel_values"] = to_pixels(self.frames.window(path, ref_start, n), self.resolution)
-            return sample
-
-        return self.pool.draw(rng, make)
+        start = rng.randint(0, total - n)
+        while True:
+            ref_start = rng.randint(0, total - n)
+            if not start - n < ref_start < start + n:
+                break
+        sample: dict[str, torch.Tensor] = {"start_idx": torch.tensor(start)}
+        if self.with_mel:
+            sample["mel"] = mel_window(self.audio.mel(path), start, n, self.fps)
+        if self.with_audio_embeds:
+            sample["audio_embeds"] = self.audio.frame_features(path, start, n, self.fps)
+        gt = to_pixels(self.frames.window(path, start, n), self.resolution)
+        mask = self.mask.to(gt.dtype).expand(n, 1, -1, -1)
+        sample["gt_pixel_values"] = gt
+        sample["masked_pixel_values"] = gt * mask
+        sample["masks"] = mask.clone()
+        sample["ref_pixel_values"] = to_pixels(self.frames.window(path, ref_start, n), self.resolution)
+        return sample

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from latentsync import weights
+from latentsync.commands.infer import add_model_version_argument
 
 logger = logging.getLogger(__name__)
 
@@ -18,12 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Fetch the published weights with huggingface_hub (resumable). Files go to the "
         "Hugging Face cache, or to --dir in the original checkpoints/ layout. Set HF_ENDPOINT for a mirror.",
     )
-    p.add_argument(
-        "--model",
-        choices=weights.MODEL_VERSIONS,
-        default=weights.DEFAULT_MODEL,
-        help="published model version (default: %(default)s)",
-    )
+    add_model_version_argument(p, "published model version (default: %(default)s)")
     p.add_argument(
         "--auxiliary",
         action="store_true",

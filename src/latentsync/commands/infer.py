@@ -11,13 +11,15 @@ from latentsync import weights
 logger = logging.getLogger(__name__)
 
 
+def add_model_version_argument(p: argparse.ArgumentParser, help_text: str) -> None:
+    """``--model``: which published LatentSync version (``download`` and the model flags below)."""
+    p.add_argument("--model", choices=weights.MODEL_VERSIONS, default=weights.DEFAULT_MODEL, help=help_text)
+
+
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
     """Model flags shared by ``infer``, ``app`` and ``batch``."""
-    p.add_argument(
-        "--model",
-        choices=weights.MODEL_VERSIONS,
-        default=weights.DEFAULT_MODEL,
-        help="published weights: 1.6 (512x512, stage2_512) or 1.5 (256x256, stage2) (default: %(default)s)",
+    add_model_version_argument(
+        p, "published weights: 1.6 (512x512, stage2_512) or 1.5 (256x256, stage2) (default: %(default)s)"
     )
     p.add_argument(
         "--unet-config",

@@ -110,3 +110,18 @@ def tiny_model_args(folder: Path, unet_checkpoint: Path | None = None) -> list[s
         "--device",
         "cpu",
     ]
+
+
+def tiny_infer_argv(
+    folder: Path,
+    video: Path,
+    audio: Path,
+    output: Path | None,
+    *extra: str,
+    unet_checkpoint: Path | None = None,
+) -> list[str]:
+    """``latentsync infer`` arguments for one job on the tiny models (``output=None``: the caller adds it)."""
+    argv = ["infer", "--video", str(video), "--audio", str(audio)]
+    if output is not None:
+        argv += ["--output", str(output)]
+    return [*argv, *extra, *tiny_model_args(folder, unet_checkpoint)]

@@ -18,7 +18,8 @@ from latentsync.pipeline.journal import work_dir_for
 from latentsync.pipeline.runner import run_inference
 from latentsync.video.probe import probe_video
 from tests.helpers import media
-from tests.pipeline.conftest import tiny_model_args, tiny_options
+from tests.helpers.tiny_models import tiny_infer_argv
+from tests.pipeline.conftest import tiny_options
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -137,19 +138,9 @@ def test_keep_video_length_passes_rest_through(tmp_path, tiny_models, tiny_infer
 def test_resume_after_kill_gives_identical_frames(tmp_path, tiny_models, media_dir_small):
     clip = media.write_video(tmp_path / "clip.mp4", media.demo_frames(48))
     audio = media.write_audio(tmp_path / "a.wav", media.demo_audio(1.92, start=2.0))
-    common = [
-        "infer",
-        "--video",
-        str(clip),
-        "--audio",
-        str(audio),
-        "--steps",
-        "1",
-        "--segment-chunks",
-        "1",
-        "--quiet",
-        *tiny_model_args(tiny_models),
-    ]
+    common = tiny_infer_argv(
+        tiny_models, clip, audio, None, "--steps", "1", "--segment-chunks", "1", "--quiet"
+    )
     reference = tmp_path / "reference.mp4"
     code, _, err = _run_cli([*common, "--output", str(reference)])
     assert code == 0, err
@@ -195,18 +186,7 @@ def test_bad_inputs_give_one_clear_line(tmp_path, tiny_models, media_dir_small, 
     else:
         video = tmp_path
     out = tmp_path / "out.mp4"
-    code, _, err = _run_cli(
-        [
-            "infer",
-            "--video",
-            str(video),
-            "--audio",
-            str(audio),
-            "--output",
-            str(out),
-            *tiny_model_args(tiny_models),
-        ]
-    )
+    code, _, err = _run_cli(tiny_infer_argv(tiny_models, video, audio, out))
     lines = [ln for ln in err.splitlines() if ln.startswith("error:")]
     assert code == 2 and len(lines) == 1 and expect in lines[0].lower(), err
     assert "Traceback" not in err
@@ -221,21 +201,7 @@ def test_paths_with_spaces_and_shell_characters(tmp_path, tiny_models, media_dir
     audio = weird / "a `b`.wav"
     audio.write_bytes((media_dir_small / "speech.wav").read_bytes())
     out = weird / "out $(y).mp4"
-    code, _, err = _run_cli(
-        [
-            "infer",
-            "--video",
-            str(video),
-            "--audio",
-            str(audio),
-            "--output",
-            str(out),
-            "--steps",
-            "1",
-            "--quiet",
-            *tiny_model_args(tiny_models),
-        ]
-    )
+    code, _, err = _run_cli(tiny_infer_argv(tiny_models, video, audio, out, "--steps", "1", "--quiet"))
     assert code == 0, err
     assert probe_video(out).num_frames == 40
     assert not (REPO / "pwned").exists() and not (weird / "pwned").exists()

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from latentsync.pipeline.journal import work_dir_for
-from tests.pipeline.conftest import tiny_model_args
+from tests.helpers.tiny_models import tiny_infer_argv
 from tests.robustness import inputs
 from tests.robustness.mounts import tmpfs
 
@@ -97,19 +97,7 @@ def bad_runs(tmp_path_factory, tiny_models):
         cases = _build_cases(root, readonly_ok, small_ok)
         spec = {
             name: {
-                "argv": [
-                    "infer",
-                    "--video",
-                    str(c.video),
-                    "--audio",
-                    str(c.audio),
-                    "--output",
-                    str(c.output),
-                    "--steps",
-                    "1",
-                    "--quiet",
-                    *tiny_model_args(tiny_models),
-                ],
+                "argv": tiny_infer_argv(tiny_models, c.video, c.audio, c.output, "--steps", "1", "--quiet"),
                 "simulate_disk_full": c.simulate_disk_full,
             }
             for name, c in cases.items()
@@ -196,19 +184,7 @@ def test_bad_input_error_line_from_a_real_process(tmp_path, tiny_models):
     wav = inputs.encode_audio(tmp_path / "a.wav", inputs.speech(0.3))
     out = tmp_path / "o.mp4"
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "latentsync",
-            "infer",
-            "--video",
-            str(zero),
-            "--audio",
-            str(wav),
-            "--output",
-            str(out),
-            *tiny_model_args(tiny_models),
-        ],
+        [sys.executable, "-m", "latentsync", *tiny_infer_argv(tiny_models, zero, wav, out)],
         cwd=REPO,
         capture_output=True,
         text=True,

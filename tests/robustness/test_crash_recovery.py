@@ -23,7 +23,8 @@ import pytest
 from latentsync.pipeline.journal import work_dir_for
 from latentsync.pipeline.runner import run_inference
 from tests.helpers import media
-from tests.pipeline.conftest import tiny_model_args, tiny_options
+from tests.helpers.tiny_models import tiny_infer_argv
+from tests.pipeline.conftest import tiny_options
 from tests.robustness import inputs
 
 REPO = Path(__file__).resolve().parents[2]
@@ -100,21 +101,7 @@ KILL_POINTS = {
 def test_sigkill_then_same_command_gives_identical_frames(tmp_path, tiny_models, run_inputs, point):
     clip, audio, reference = run_inputs
     out = tmp_path / "lip synced.mp4"
-    argv = [
-        "infer",
-        "--video",
-        str(clip),
-        "--audio",
-        str(audio),
-        "--output",
-        str(out),
-        "--steps",
-        "1",
-        "--segment-chunks",
-        "1",
-        "--quiet",
-        *tiny_model_args(tiny_models),
-    ]
+    argv = tiny_infer_argv(tiny_models, clip, audio, out, "--steps", "1", "--segment-chunks", "1", "--quiet")
     reached = KILL_POINTS[point]
     killed_at = None
     for _attempt in range(4):  # the last point is a short window: a run may finish first

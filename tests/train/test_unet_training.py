@@ -14,7 +14,7 @@ from latentsync.errors import MissingWeightsError
 from latentsync.models.unet_io import load_unet, read_unet_state
 from latentsync.train.unet_trainer import UNetTrainer
 from tests.helpers.golden import MEDIA
-from tests.helpers.tiny_models import tiny_model_args
+from tests.helpers.tiny_models import tiny_infer_argv
 
 
 def expected_frames(driving) -> int:
@@ -80,17 +80,7 @@ def test_unet_trains_with_every_loss_and_resumes_exactly(unet_config, tmp_path, 
             sys.executable,
             "-m",
             "latentsync",
-            "infer",
-            "--video",
-            str(video),
-            "--audio",
-            str(video),
-            "--output",
-            str(out),
-            *tiny_model_args(tiny_models, unet_checkpoint=ckpt),
-            "--steps",
-            "2",
-            "--quiet",
+            *tiny_infer_argv(tiny_models, video, video, out, "--steps", "2", "--quiet", unet_checkpoint=ckpt),
         ],
         capture_output=True,
         text=True,

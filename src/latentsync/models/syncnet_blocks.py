@@ -10,6 +10,8 @@ import torch.utils.checkpoint
 from diffusers.models.attention import FeedForward
 from torch import nn
 
+from latentsync.models.attention3d import Attention
+
 Factor = int | Sequence[int]
 
 
@@ -79,29 +81,13 @@ class SyncResnetBlock(nn.Module):
         return h
 
 
-class SelfAttention(nn.Module):
-    """Multi-head self-attention with biased q/k/v projections (``to_q``/``to_k``/``to_v``/``to_out.0``)."""
+class SelfAttention(Attention):
+    """The UNet's attention as self-attention with biased q/k/v (the same ``to_q``/``to_k``/``to_v``/``to_out.0``)."""
 
     def __init__(self, dim: int, heads: int = 8, dropout: float = 0.0):
-        super().__init__()
         if dim % heads:
             raise ValueError(f"attention width {dim} is not divisible by {heads} heads")
-        self.heads = heads
-        self.to_q = nn.Linear(dim, dim, bias=True)
-        self.to_k = nn.Linear(dim, dim, bias=True)
-        self.to_v = nn.Linear(dim, dim, bias=True)
-        self.to_out = nn.ModuleList([nn.Linear(dim, dim), nn.Dropout(dropout)])
-
-    def _split(self, x: torch.Tensor) -> torch.Tensor:
-        batch, tokens, dim = x.shape
-        return x.reshape(batch, tokens, self.heads, dim // self.heads).transpose(1, 2)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        q, k, v = self._split(self.to_q(x)), self._split(self.to_k(x)), self._split(self.to_v(x))
-        out = F.scaled_dot_product_attention(q, k, v)
-        batch, _, tokens, _ = out.shape
-        out = out.transpose(1, 2).reshape(batch, tokens, -1)
-        return self.to_out[1](self.to_out[0](out))
+        super().__init__(dim, heads=heads, dim_head=dim // heads, dropout=dropout, bias=True)
 
 
 class SyncAttentionBlock(nn.Module):

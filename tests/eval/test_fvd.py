@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -65,45 +66,17 @@ def folders(tmp_path_factory):
     return real, same, other
 
 
+def _fvd_report(real: Path, fake: Path, i3d: Path, report_dir: Path) -> dict:
+    """``latentsync eval fvd`` between two folders; its report.json."""
+    argv = ["eval", "fvd", "--real", str(real), "--fake", str(fake), "--i3d", str(i3d)]
+    assert main([*argv, "--report-dir", str(report_dir)]) == 0
+    return json.loads((report_dir / "report.json").read_text())
+
+
 def test_fvd_command_zero_for_same_set_positive_otherwise(i3d_path, folders, tmp_path):
     real, same, other = folders
-    assert (
-        main(
-            [
-                "eval",
-                "fvd",
-                "--real",
-                str(real),
-                "--fake",
-                str(same),
-                "--i3d",
-                str(i3d_path),
-                "--report-dir",
-                str(tmp_path / "same"),
-            ]
-        )
-        == 0
-    )
-    zero = json.loads((tmp_path / "same" / "report.json").read_text())["fvd"]
-    assert abs(zero) < 1e-6
-    assert (
-        main(
-            [
-                "eval",
-                "fvd",
-                "--real",
-                str(real),
-                "--fake",
-                str(other),
-                "--i3d",
-                str(i3d_path),
-                "--report-dir",
-                str(tmp_path / "other"),
-            ]
-        )
-        == 0
-    )
-    data = json.loads((tmp_path / "other" / "report.json").read_text())
+    assert abs(_fvd_report(real, same, i3d_path, tmp_path / "same")["fvd"]) < 1e-6
+    data = _fvd_report(real, other, i3d_path, tmp_path / "other")
     assert data["fvd"] > 1e-4 and len(data["fake_videos"]) == 3
 
 

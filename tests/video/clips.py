@@ -84,3 +84,17 @@ def make_vfr_clip(path: Path, gaps_ms: list[int], width: int = 64, height: int =
             pts += gap
         out.mux(stream.encode(None))
     return path
+
+
+def make_cut_faststart_clip(folder: Path, keep: float) -> tuple[Path, Path]:
+    """A 30-frame clip with its index first and a keyframe every 5, and a copy cut to ``keep`` of its bytes.
+
+    With the index in front, the frames before the cut are still usable. Returns (whole, cut).
+    """
+    whole = make_clip(
+        folder / "whole.mp4", num_frames=30, container_options={"movflags": "+faststart"}, options={"g": "5"}
+    )
+    data = whole.read_bytes()
+    cut = folder / "cut.mp4"
+    cut.write_bytes(data[: int(len(data) * keep)])
+    return whole, cut

@@ -9,7 +9,7 @@ import pytest
 from latentsync.errors import InputError
 from latentsync.video import probe_video
 from tests.helpers.golden import MEDIA
-from tests.video.clips import make_clip, make_vfr_clip
+from tests.video.clips import make_clip, make_cut_faststart_clip, make_vfr_clip
 
 
 def test_probe_demo_video():
@@ -96,15 +96,7 @@ def test_bad_inputs_raise_one_clear_input_error(tmp_path, make, message):
 
 
 def test_truncated_file_with_index_first_is_usable(tmp_path):
-    whole = make_clip(
-        tmp_path / "whole.mp4",
-        num_frames=30,
-        container_options={"movflags": "+faststart"},
-        options={"g": "5"},
-    )
-    data = whole.read_bytes()
-    cut = tmp_path / "cut.mp4"
-    cut.write_bytes(data[: len(data) // 2])
+    _, cut = make_cut_faststart_clip(tmp_path, keep=0.5)
     info = probe_video(cut)
     assert info.truncated
     assert 4 <= info.num_frames < 30

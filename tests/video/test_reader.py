@@ -11,7 +11,7 @@ import pytest
 from latentsync.errors import InputError
 from latentsync.video import iter_frames, probe_video
 from tests.helpers.golden import MEDIA, assert_uint8_close, reference
-from tests.video.clips import decode_all, make_clip, make_vfr_clip, numbered_frame
+from tests.video.clips import decode_all, make_clip, make_cut_faststart_clip, make_vfr_clip, numbered_frame
 
 
 def test_demo_frame_matches_the_original_decode():
@@ -96,15 +96,7 @@ def test_bad_path_fails_when_called_not_when_iterated(tmp_path):
 
 
 def test_truncated_file_yields_the_frames_before_the_damage(tmp_path, caplog):
-    whole = make_clip(
-        tmp_path / "whole.mp4",
-        num_frames=30,
-        container_options={"movflags": "+faststart"},
-        options={"g": "5"},
-    )
-    data = whole.read_bytes()
-    cut = tmp_path / "cut.mp4"
-    cut.write_bytes(data[: int(len(data) * 0.7)])
+    whole, cut = make_cut_faststart_clip(tmp_path, keep=0.7)
     complete = probe_video(cut).num_frames
     caplog.clear()
     frames = list(iter_frames(cut))

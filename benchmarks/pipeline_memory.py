@@ -46,28 +46,17 @@ def write_inputs(folder: Path, longest_seconds: float) -> tuple[Path, Path]:
 
 def child(args: argparse.Namespace) -> None:
     """One run in this process; prints a JSON line with frames, seconds and peak RSS."""
-    from latentsync.pipeline.options import InferenceOptions
     from latentsync.pipeline.runner import run_inference
     from tests.helpers import media
+    from tests.helpers.tiny_models import tiny_options
 
     folder = Path(args.folder)
     long_audio = folder / "speech_long.wav"
     samples = _read_wav(long_audio)[: int(args.seconds * 16000)]
     audio = media.write_audio(folder / f"speech_{args.seconds:g}.wav", samples)
     tiny = folder / "tiny"
-    options = InferenceOptions(
-        video=folder / "clip_4k.mp4",
-        audio=audio,
-        output=folder / f"out_{args.seconds:g}.mp4",
-        unet_config=str(tiny / "unet_tiny.yaml"),
-        unet_checkpoint=str(tiny / "unet_tiny.pt"),
-        vae=str(tiny / "vae"),
-        whisper=str(tiny / "whisper_tiny.pt"),
-        device="cpu",
-        steps=1,
-        fps=args.fps,
-        quiet=True,
-        resume=False,
+    options = tiny_options(
+        tiny, folder / "clip_4k.mp4", audio, folder / f"out_{args.seconds:g}.mp4", fps=args.fps, resume=False
     )
     started = time.monotonic()
     summary = run_inference(options)

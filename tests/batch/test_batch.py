@@ -12,7 +12,7 @@ from latentsync.errors import InputError
 from latentsync.pipeline import batch
 from latentsync.pipeline.options import InferenceOptions
 from tests.helpers import media
-from tests.pipeline.conftest import tiny_model_args
+from tests.helpers.tiny_models import tiny_model_args, tiny_options
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
@@ -60,19 +60,7 @@ def test_three_jobs_one_bad_then_rerun_skips_finished(jobs_dir, tiny_models):
     assert media.psnr(media.read_frames(first)[8], media.read_frames(third)[8]) < 60
     stamps = (first.stat().st_mtime_ns, third.stat().st_mtime_ns)
 
-    base = batch.base_options_dict(
-        InferenceOptions(
-            video=Path("x"),
-            audio=Path("x"),
-            output=Path("x"),
-            unet_config=str(tiny_models / "unet_tiny.yaml"),
-            unet_checkpoint=str(tiny_models / "unet_tiny.pt"),
-            vae=str(tiny_models / "vae"),
-            whisper=str(tiny_models / "whisper_tiny.pt"),
-            device="cpu",
-            steps=1,
-        )
-    )
+    base = batch.base_options_dict(tiny_options(tiny_models, Path("x"), Path("x"), Path("x")))
     summary = batch.run_batch(jobs, base, workers=1, show_progress=False)
     assert (summary.ok, summary.failed, summary.skipped) == (0, 1, 2)  # only the bad row is retried
     assert (first.stat().st_mtime_ns, third.stat().st_mtime_ns) == stamps

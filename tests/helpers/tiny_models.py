@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 import yaml
 
+from latentsync.pipeline.options import InferenceOptions
 from tests.helpers import golden
 
 WHISPER_TINY_DIMS = dict(
@@ -110,6 +111,23 @@ def tiny_model_args(folder: Path, unet_checkpoint: Path | None = None) -> list[s
         "--device",
         "cpu",
     ]
+
+
+def tiny_options(tiny_models: Path, video: Path, audio: Path, output: Path, **kw) -> InferenceOptions:
+    """Options for one in-process run on the tiny models (1 step, no progress bar unless ``kw`` says)."""
+    kw.setdefault("steps", 1)
+    kw.setdefault("quiet", True)
+    return InferenceOptions(
+        video=video,
+        audio=audio,
+        output=output,
+        unet_config=str(tiny_models / "unet_tiny.yaml"),
+        unet_checkpoint=str(tiny_models / "unet_tiny.pt"),
+        vae=str(tiny_models / "vae"),
+        whisper=str(tiny_models / "whisper_tiny.pt"),
+        device="cpu",
+        **kw,
+    )
 
 
 def tiny_infer_argv(

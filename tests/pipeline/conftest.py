@@ -7,25 +7,8 @@ from pathlib import Path
 import pytest
 
 from latentsync.pipeline.models import load_inference_models
-from latentsync.pipeline.options import InferenceOptions
 from tests.helpers import media
-from tests.helpers.tiny_models import tiny_model_args  # noqa: F401 - re-exported for the pipeline tests
-
-
-def tiny_options(tiny_models: Path, video: Path, audio: Path, output: Path, **kw) -> InferenceOptions:
-    kw.setdefault("steps", 1)
-    kw.setdefault("quiet", True)
-    return InferenceOptions(
-        video=video,
-        audio=audio,
-        output=output,
-        unet_config=str(tiny_models / "unet_tiny.yaml"),
-        unet_checkpoint=str(tiny_models / "unet_tiny.pt"),
-        vae=str(tiny_models / "vae"),
-        whisper=str(tiny_models / "whisper_tiny.pt"),
-        device="cpu",
-        **kw,
-    )
+from tests.helpers.tiny_models import tiny_model_args, tiny_options  # noqa: F401 - re-exported for the pipeline tests
 
 
 @pytest.fixture(scope="session")

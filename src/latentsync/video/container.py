@@ -33,22 +33,24 @@ def open_input(path: str | Path, what: str = "video") -> av.container.InputConta
         ) from exc
 
 
+def _open_first_stream(path: str | Path, kind: str) -> tuple[av.container.InputContainer, av.stream.Stream]:
+    """Container and its first ``kind`` ("video"/"audio") stream; InputError (and closed) if it has none."""
+    container = open_input(path, kind)
+    streams = container.streams.video if kind == "video" else container.streams.audio
+    if not streams:
+        container.close()
+        raise InputError(f"{path} has no {kind} stream")
+    return container, streams[0]
+
+
 def open_video(path: str | Path) -> tuple[av.container.InputContainer, av.video.stream.VideoStream]:
     """Container and its first video stream; InputError if there is no video stream."""
-    container = open_input(path, "video")
-    if not container.streams.video:
-        container.close()
-        raise InputError(f"{path} has no video stream")
-    return container, container.streams.video[0]
+    return _open_first_stream(path, "video")
 
 
 def open_audio(path: str | Path) -> tuple[av.container.InputContainer, av.audio.stream.AudioStream]:
     """Container and its first audio stream (an audio file or a video with sound)."""
-    container = open_input(path, "audio")
-    if not container.streams.audio:
-        container.close()
-        raise InputError(f"{path} has no audio stream")
-    return container, container.streams.audio[0]
+    return _open_first_stream(path, "audio")
 
 
 def complete_frame_count(path: str | Path, stream: av.video.stream.VideoStream) -> int | None:

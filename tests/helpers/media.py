@@ -51,11 +51,7 @@ def write_video(
             out.mux(packet)
         if astream is not None:
             af = av.AudioFrame.from_ndarray(audio.astype(np.float32)[None], format="fltp", layout="mono")
-            af.sample_rate = sample_rate
-            for packet in astream.encode(af):
-                out.mux(packet)
-            for packet in astream.encode():
-                out.mux(packet)
+            _mux_whole_audio(out, astream, af, sample_rate)
     return path
 
 
@@ -88,12 +84,17 @@ def write_audio(
             )
         else:
             frame = av.AudioFrame.from_ndarray(data.astype(np.float32), format=fmt, layout=layout)
-        frame.sample_rate = sample_rate
-        for packet in stream.encode(frame):
-            out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+        _mux_whole_audio(out, stream, frame, sample_rate)
     return path
+
+
+def _mux_whole_audio(out, stream, frame: av.AudioFrame, sample_rate: int) -> None:
+    """All the audio as one frame: encode it, flush the encoder, mux every packet."""
+    frame.sample_rate = sample_rate
+    for packet in stream.encode(frame):
+        out.mux(packet)
+    for packet in stream.encode():
+        out.mux(packet)
 
 
 def read_frames(path: Path) -> list[np.ndarray]:

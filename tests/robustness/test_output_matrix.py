@@ -176,24 +176,17 @@ def test_odd_width_and_height(lipsync, base, size):
     assert_format(out, size, 25, FRAMES, SECONDS)
 
 
-def test_odd_full_hd_1081x1917(lipsync, base):
+@pytest.mark.parametrize(
+    ("name", "size", "pix_fmt"),
+    [("odd_full_hd_1081x1917", (1081, 1917), "yuv444p"), ("4k_portrait", (2160, 3840), "yuv420p")],
+)
+def test_large_portrait_frames(lipsync, base, name, size, pix_fmt):
     frames = 10
-    clip = inputs.encode_video(
-        base["root"] / "odd1081.mp4", inputs.demo(frames, size=(1081, 1917)), pix_fmt="yuv444p"
-    )
+    clip = inputs.encode_video(base["root"] / f"{name}.mp4", inputs.demo(frames, size=size), pix_fmt=pix_fmt)
     audio = inputs.encode_audio(base["root"] / "a04.wav", inputs.speech(0.4))
     summary, out = lipsync(clip, audio)
     assert summary.frames_with_face == frames
-    assert_format(out, (1081, 1917), 25, frames, 0.4)
-
-
-def test_4k_portrait(lipsync, base):
-    frames = 10
-    clip = inputs.encode_video(base["root"] / "4k.mp4", inputs.demo(frames, size=(2160, 3840)))
-    audio = inputs.encode_audio(base["root"] / "a04.wav", inputs.speech(0.4))
-    summary, out = lipsync(clip, audio)
-    assert summary.frames_with_face == frames
-    assert_format(out, (2160, 3840), 25, frames, 0.4)
+    assert_format(out, size, 25, frames, 0.4)
 
 
 def test_60fps_output_keeps_60fps(lipsync, base):

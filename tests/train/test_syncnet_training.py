@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
 from latentsync.cli import main as cli_main
@@ -70,23 +72,21 @@ def test_syncnet_trains_saves_and_resumes_exactly(syncnet_config, tmp_path):
     )
 
 
+def _train_syncnet_cli(config: Path, *overrides: str) -> int:
+    """``latentsync train syncnet --config CONFIG --set KEY=VALUE ...``; its exit status."""
+    return cli_main(
+        ["train", "syncnet", "--config", str(config), *(a for kv in overrides for a in ("--set", kv))]
+    )
+
+
 def test_syncnet_cli_with_overrides(syncnet_config, tmp_path):
     out = tmp_path / "cli_out"
-    code = cli_main(
-        [
-            "train",
-            "syncnet",
-            "--config",
-            str(syncnet_config),
-            "--set",
-            "run.max_train_steps=2",
-            "--set",
-            f"data.train_output_dir={out}",
-            "--set",
-            "ckpt.save_ckpt_steps=2",
-            "--set",
-            "run.validation_steps=0",
-        ]
+    code = _train_syncnet_cli(
+        syncnet_config,
+        "run.max_train_steps=2",
+        f"data.train_output_dir={out}",
+        "ckpt.save_ckpt_steps=2",
+        "run.validation_steps=0",
     )
     assert code == 0
     state, step, _ = load_checkpoint(out / "checkpoints" / "checkpoint-2.pt")
@@ -94,19 +94,11 @@ def test_syncnet_cli_with_overrides(syncnet_config, tmp_path):
 
 
 def test_missing_training_data_is_one_clear_error(syncnet_config, tmp_path, capsys):
-    code = cli_main(
-        [
-            "train",
-            "syncnet",
-            "--config",
-            str(syncnet_config),
-            "--set",
-            "data.train_fileslist=",
-            "--set",
-            "data.train_data_dir=",
-            "--set",
-            f"data.train_output_dir={tmp_path / 'x'}",
-        ]
+    code = _train_syncnet_cli(
+        syncnet_config,
+        "data.train_fileslist=",
+        "data.train_data_dir=",
+        f"data.train_output_dir={tmp_path / 'x'}",
     )
     assert code == 2
     assert "data.train_fileslist or data.train_data_dir" in capsys.readouterr().err

@@ -17,6 +17,7 @@ import av
 import numpy as np
 
 from latentsync.errors import InputError
+from latentsync.video.container import check_media_path
 
 logger = logging.getLogger(__name__)
 
@@ -35,21 +36,10 @@ class AudioInfo:
     container_format: str
 
 
-def _check_path(path: str | Path) -> Path:
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"audio file not found: {path}")
-    if path.is_dir():
-        raise InputError(f"audio path is a directory, not a file: {path}")
-    if path.stat().st_size == 0:
-        raise InputError(f"audio file is empty (0 bytes): {path}")
-    return path
-
-
 @contextmanager
 def _open_audio_stream(path: str | Path):
     """The opened container and its first audio stream, with user-facing errors."""
-    path = _check_path(path)
+    path = check_media_path(path, "audio")
     try:
         container = av.open(str(path))
     except PermissionError as exc:

@@ -38,12 +38,12 @@ def test_syncnet_trains_saves_and_resumes_exactly(syncnet_config, tmp_path):
     losses = full.history.train_loss
     assert full.global_step == 10 and len(losses) == 10
     ckpts = out / "checkpoints"
-    # four fixed samples: the loss on them falls between step 1 and step 10
-    first, last = (
-        training_set_loss(config, ckpts / "checkpoint-1.pt"),
-        training_set_loss(config, ckpts / "checkpoint-10.pt"),
-    )
-    assert last < first - 0.05, (first, last, losses)
+    # every step trains on the same four samples: the loss on them after ten updates is well below
+    # the first step's loss, taken before any update (step-to-step values wobble with the CPU's
+    # thread count, this gap does not)
+    before = losses[0]
+    after = training_set_loss(config, ckpts / "checkpoint-10.pt")
+    assert after < before - 0.08, (before, after, losses)
     for step in (3, 6):
         ckpt = ckpts / f"checkpoint-{step}.pt"
         state, saved_step, sidecar = load_checkpoint(ckpt)

@@ -4,8 +4,8 @@
 
 The SyncNet proof of learning (``benchmarks/syncnet_learning.py``) trains on ~24 s of video and
 is scored on the last 20% of each clip. This script measures the ceiling that data sets for a
-simple learner: the mouth half of each aligned 64x64 frame (grey) is reduced to ``K`` principal
-components fitted on the training range, a ridge regression maps them to the frame's SyncNet mel
+simple learner: the frames as the SyncNet sees them (``--view``, made grey) are reduced to ``K``
+principal components fitted on the training range, a ridge regression maps them to the frame's SyncNet mel
 column (80 bands, fitted on the training range too), and every held-out window is scored two
 ways against its own audio: synced frames vs the same shifted (>= 5 frames) frames that
 ``syncnet_learning`` uses. The printed number is the share of held-out windows where the synced
@@ -21,23 +21,30 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.syncnet_learning import HELD_OUT, TRAIN_RANGE, aligned_clips
+from benchmarks.syncnet_learning import (
+    HELD_OUT,
+    STORED_RESOLUTION,
+    TRAIN_RANGE,
+    VIEWS,
+    aligned_clips,
+    view_frames,
+)
 from latentsync.train.audio_cache import MEL_STEPS_PER_SECOND, ClipAudio
-from latentsync.train.clips import FrameSource
+from latentsync.train.clips import FrameSource, to_pixels
 
 FPS = 25.0
 MIN_SHIFT = 5
 
 
-def per_frame(path: Path, frames: FrameSource, audio: ClipAudio) -> tuple[np.ndarray, np.ndarray]:
-    """(grey mouth-half pixels [T, H/2*W], mel column [T, 80]) for every frame the audio covers."""
-    video = frames.whole(path).astype(np.float32).mean(-1) / 255.0
+def per_frame(path: Path, frames: FrameSource, audio: ClipAudio, view: str) -> tuple[np.ndarray, np.ndarray]:
+    """(the view's pixels [T, D], mel column [T, 80]) for every frame the audio covers."""
+    pixels = view_frames(to_pixels(frames.whole(path), STORED_RESOLUTION), view)
+    video = pixels.mean(1).flatten(1).numpy()
     mel = audio.mel(path).numpy()
     steps = MEL_STEPS_PER_SECOND / FPS
     count = min(len(video), int(mel.shape[1] / steps) - 1)
     columns = np.stack([mel[:, int(steps * i) : int(steps * i) + 4].mean(1) for i in range(count)])
-    half = video.shape[1] // 2
-    return video[:count, half:].reshape(count, -1), columns
+    return video[:count], columns
 
 
 def two_alternative_accuracy(pred: np.ndarray, target: np.ndarray, first: int, window: int) -> list[bool]:
@@ -59,11 +66,12 @@ def two_alternative_accuracy(pred: np.ndarray, target: np.ndarray, first: int, w
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=Path("/tmp/syncnet_learning"))
+    parser.add_argument("--view", choices=tuple(VIEWS), default="mouth")
     parser.add_argument("--ridge", type=float, default=10.0, help="on unit-variance components")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     frames, audio = FrameSource(), ClipAudio(args.work / "mel")
-    clips = [per_frame(p, frames, audio) for p in aligned_clips(args.work)]
+    clips = [per_frame(p, frames, audio, args.view) for p in aligned_clips(args.work)]
     splits = [(int(TRAIN_RANGE[1] * len(x)), int(HELD_OUT[0] * len(x))) for x, _ in clips]
     train_x = np.concatenate([x[:end] for (x, _), (end, _) in zip(clips, splits)])
     train_y = np.concatenate([y[:end] for (_, y), (end, _) in zip(clips, splits)])

@@ -13,7 +13,8 @@ the matching mel window. Training uses the first 80% of each clip:
   scored with the trainer's ``cosine_loss``;
 - ``offsets``: for one mel window, the frames at offsets -15..+15 (step 5) of the same clip; the
   loss is cross-entropy over which offset is synced (the multi-way matching of "Perfect Match",
-  Chung et al. 2019) plus the cosine loss with positives and negatives weighted equally. Nearby
+  Chung et al. 2019) plus the cosine loss with positives and negatives weighted equally: the
+  trainer's ``run.sync_objective: offsets``, ``offsets_loss``. Nearby
   windows of the same clip share face, pose and light, so only the sync tells them apart.
 
 Scores on the last 20%: every held-out window with its own mel (synced) and with frames shifted by
@@ -38,7 +39,7 @@ from latentsync.errors import InputError
 from latentsync.models.stable_syncnet import StableSyncNet
 from latentsync.train.audio_cache import ClipAudio, mel_window
 from latentsync.train.clips import FrameSource, list_clips, to_pixels
-from latentsync.train.losses import cosine_loss
+from latentsync.train.losses import cosine_loss, offsets_loss
 
 logger = logging.getLogger("syncnet_learning")
 
@@ -188,13 +189,13 @@ class Sampler:
         return torch.stack(vis), torch.stack(mels), torch.tensor(labels)
 
     def offsets(self, count: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """``count`` mel windows [C, 1, 80, L] and the frames at every offset [C * K, ...]."""
+        """Frames at every offset [C * K, ...] and each group's mel window, repeated [C * K, 1, 80, L]."""
         vis, mels = [], []
         for _ in range(count):
             clip, start = self._pick(-min(OFFSETS), max(OFFSETS))
             mels.append(self.windows.mel(clip, start))
             vis += [self.windows.visual(clip, start + offset) for offset in OFFSETS]
-        return torch.stack(vis), torch.stack(mels)
+        return torch.stack(vis), torch.stack(mels).repeat_interleave(len(OFFSETS), dim=0)
 
 
 def augment(vis: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -214,19 +215,6 @@ def augment(vis: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     gain = 1 + 0.2 * (torch.rand(batch, 1, 1, 1, generator=generator) - 0.5)
     bias = 0.2 * (torch.rand(batch, 1, 1, 1, generator=generator) - 0.5)
     return (vis * gain + bias).clamp(-1, 1)
-
-
-def offsets_loss(vision: torch.Tensor, audio: torch.Tensor, temperature: float) -> torch.Tensor:
-    """Cross-entropy over which offset is synced, plus the cosine loss balanced over labels."""
-    k = len(OFFSETS)
-    sims = (vision.view(-1, k, vision.shape[-1]) * audio.unsqueeze(1)).sum(-1)  # [C, K]
-    synced = OFFSETS.index(0)
-    target = torch.full((sims.shape[0],), synced)
-    labels = torch.zeros_like(sims)
-    labels[:, synced] = 1
-    weights = torch.where(labels > 0, float(k - 1), 1.0)
-    bce = F.binary_cross_entropy(sims.clamp(0, 1), labels, weight=weights, reduction="sum") / weights.sum()
-    return F.cross_entropy(sims / temperature, target) + bce
 
 
 @torch.no_grad()
@@ -325,7 +313,7 @@ def main() -> None:
         if args.objective == "pairs":
             loss = cosine_loss(v, a, y).mean()
         else:
-            loss = offsets_loss(v, a, args.temperature)
+            loss = offsets_loss(v, a, len(OFFSETS), OFFSETS.index(0), args.temperature).mean()
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

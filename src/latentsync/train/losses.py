@@ -17,6 +17,27 @@ def cosine_loss(vision_embeds: torch.Tensor, audio_embeds: torch.Tensor, y: torc
     return F.binary_cross_entropy(sims.unsqueeze(1), y.float().view(-1, 1), reduction="none").squeeze(1)
 
 
+def offsets_loss(
+    vision_embeds: torch.Tensor, audio_embeds: torch.Tensor, k: int, synced: int, temperature: float = 0.1
+) -> torch.Tensor:
+    """Multi-way sync loss over K frame windows per mel window, per mel window.
+
+    Embeddings come as [B*K, D], the K windows of each mel window consecutive (the audio rows of a
+    group are that window's embedding, repeated). Cross-entropy over which window is in sync (index ``synced``), as the
+    multi-way matching of Chung et al. 2019, plus the cosine loss with the synced and unsynced
+    windows weighted equally so a similarity above 0.5 still means "in sync".
+    """
+    dim = vision_embeds.shape[-1]
+    vision = vision_embeds.float().view(-1, k, dim)
+    audio = audio_embeds.float().view(vision.shape)
+    sims = (vision * audio).sum(-1)  # unit vectors: cosine similarity, [B, K]
+    target = torch.full((sims.shape[0],), synced, device=sims.device)
+    labels = F.one_hot(target, k).float()
+    weights = torch.where(labels > 0, float(k - 1), 1.0)
+    bce = F.binary_cross_entropy(sims.clamp(0.0, 1.0), labels, weight=weights, reduction="none")
+    return F.cross_entropy(sims / temperature, target, reduction="none") + bce.sum(1) / weights.sum(1)
+
+
 def syncnet_visual_input(frames: torch.Tensor, lower_half: bool) -> torch.Tensor:
     """[B, F, C, H, W] frames or latents -> the SyncNet's [B, F*C, H', W'] (lower half for pixel nets)."""
     stacked = rearrange(frames, "b f c h w -> b (f c) h w")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -20,6 +21,10 @@ class SyncNetDataset(ClipWindowDataset):
     the frames come from that start or from one at least ``min_shift`` frames away in the same clip
     (1 in the original). ``time_range`` keeps every window inside a fraction of each clip (held-out
     evaluation on later times).
+
+    With ``offsets`` (e.g. -15..15 step 5, must hold 0), an item is instead one mel window with the
+    frames at each offset from its start: ``frames`` [K, F, 3, R, R] and ``y`` the index of offset 0
+    (for :func:`latentsync.train.losses.offsets_loss`).
     """
 
     def __init__(
@@ -34,12 +39,19 @@ class SyncNetDataset(ClipWindowDataset):
         length: int = 10**9,
         cache_clips: int = 0,
         min_shift: int = 1,
+        offsets: Sequence[int] | None = None,
     ):
         super().__init__(
             clips, resolution, num_frames, fps, audio, seed, length, cache_clips, windows_per_clip=2
         )
         self.time_range = time_range
         self.min_shift = max(1, min_shift)
+        self.offsets = tuple(int(o) for o in offsets) if offsets else None
+        if self.offsets is not None:
+            if 0 not in self.offsets:
+                raise ValueError(f"sync offsets {list(self.offsets)} must include 0 (the synced window)")
+            span = max(self.offsets) - min(self.offsets) + num_frames
+            self.pool.min_frames = max(self.pool.min_frames, span)
 
     def _span(self, total: int) -> tuple[int, int]:
         """First and last allowed window start inside ``time_range``."""
@@ -48,6 +60,8 @@ class SyncNetDataset(ClipWindowDataset):
         return first, last
 
     def sample(self, rng: random.Random, path: Path, total: int) -> dict[str, torch.Tensor]:
+        if self.offsets is not None:
+            return self._offsets_sample(rng, path, total)
         first, last = self._span(total)
         if last - first < self.min_shift:
             raise ValueError(f"time range {self.time_range} leaves no room for two windows")
@@ -62,4 +76,19 @@ class SyncNetDataset(ClipWindowDataset):
             "frames": to_pixels(frames, self.resolution),
             "audio_samples": mel,
             "y": torch.tensor([1.0 if synced else 0.0]),
+        }
+
+    def _offsets_sample(self, rng: random.Random, path: Path, total: int) -> dict[str, torch.Tensor]:
+        first, last = self._span(total)
+        low, high = min(self.offsets), max(self.offsets)
+        if last - first < high - low:
+            raise ValueError(f"time range {self.time_range} is shorter than the offsets {low}..{high}")
+        start = rng.randint(first - low, last - high)
+        # one read covers every window
+        span = self.frames.window(path, start + low, high - low + self.num_frames)
+        windows = [span[o - low : o - low + self.num_frames] for o in self.offsets]
+        return {
+            "frames": torch.stack([to_pixels(w, self.resolution) for w in windows]),
+            "audio_samples": mel_window(self.audio.mel(path), start, self.num_frames, self.fps),
+            "y": torch.tensor(self.offsets.index(0)),
         }

@@ -8,6 +8,7 @@ import torch
 from einops import rearrange
 from omegaconf import DictConfig
 
+from latentsync.errors import ConfigError
 from latentsync.models.checkpoint_io import load_strict
 from latentsync.models.stable_syncnet import StableSyncNet
 from latentsync.pipeline.generate import VAE_SCALING_FACTOR
@@ -16,10 +17,13 @@ from latentsync.train.checkpoints import load_checkpoint
 from latentsync.train.clips import list_clips
 from latentsync.train.common import get, model_weight, output_dir, save_config, step_loader
 from latentsync.train.loop import StepLoop, TrainResult, make_accelerator, make_lr_scheduler
-from latentsync.train.losses import cosine_loss, syncnet_visual_input
+from latentsync.train.losses import cosine_loss, offsets_loss, syncnet_visual_input
 from latentsync.train.syncnet_dataset import SyncNetDataset
 
 logger = logging.getLogger(__name__)
+
+DEFAULT_OFFSETS = (-15, -10, -5, 0, 5, 10, 15)
+"""Frame offsets of ``run.sync_objective: offsets`` (``data.sync_offsets``)."""
 
 
 class SyncNetTrainer:
@@ -36,6 +40,11 @@ class SyncNetTrainer:
         self.latent_space = bool(get(config, "data.latent_space", False))
         self.lower_half = bool(get(config, "data.lower_half", not self.latent_space))
         self.vae = self._load_vae() if self.latent_space else None
+        self.objective = str(get(config, "run.sync_objective", "pairs"))
+        if self.objective not in ("pairs", "offsets"):
+            raise ConfigError(f"run.sync_objective must be 'pairs' or 'offsets', got {self.objective!r}")
+        self.offsets = [int(o) for o in get(config, "data.sync_offsets", DEFAULT_OFFSETS)]
+        self.temperature = float(get(config, "run.offsets_temperature", 0.1))
 
     def _load_vae(self):
         from latentsync.pipeline.models import load_vae
@@ -43,7 +52,9 @@ class SyncNetTrainer:
         path = model_weight(self.config, "ckpt.vae_path", "vae", "the latent SyncNet", "")
         return load_vae(path, self.device, torch.float32)
 
-    def dataset(self, fileslist_key: str, dir_key: str, seed: int) -> SyncNetDataset:
+    def dataset(
+        self, fileslist_key: str, dir_key: str, seed: int, offsets: list[int] | None = None
+    ) -> SyncNetDataset:
         data = self.config.data
         return SyncNetDataset(
             list_clips(get(self.config, fileslist_key), get(self.config, dir_key)),
@@ -55,6 +66,7 @@ class SyncNetTrainer:
             cache_clips=int(get(self.config, "data.cache_clips", 8)),
             length=int(get(self.config, "data.num_train_samples", 10**9)),
             min_shift=int(get(self.config, "data.min_negative_shift", 1)),
+            offsets=offsets,
         )
 
     def visual_input(self, frames: torch.Tensor, micro: int = 0) -> torch.Tensor:
@@ -103,7 +115,8 @@ class SyncNetTrainer:
             save_config(config, self.out, "syncnet_config.yaml")
             acc.init_trackers("syncnet")
         loop.model, loop.optimizer = acc.prepare(model, optimizer)
-        train_set = self.dataset("data.train_fileslist", "data.train_data_dir", self.seed)
+        offsets = self.offsets if self.objective == "offsets" else None
+        train_set = self.dataset("data.train_fileslist", "data.train_data_dir", self.seed, offsets)
         loader = step_loader(
             train_set,
             int(config.data.batch_size),
@@ -116,9 +129,15 @@ class SyncNetTrainer:
         def step_loss(batch: dict, micro: int):
             frames = batch["frames"].to(self.device)
             mel = batch["audio_samples"].to(self.device)
+            if offsets is not None:  # [B, K, F, ...]: every window of a mel window against it
+                frames = frames.flatten(0, 1)
+                mel = mel.repeat_interleave(len(offsets), dim=0)
             with acc.autocast():
                 vision, audio = loop.model(self.visual_input(frames, micro), mel)
-            loss = cosine_loss(vision, audio, batch["y"].to(self.device)).mean()
+            if offsets is None:
+                loss = cosine_loss(vision, audio, batch["y"].to(self.device)).mean()
+            else:
+                loss = offsets_loss(vision, audio, len(offsets), offsets.index(0), self.temperature).mean()
             return loss, {}
 
         self.last_model = loop.model

@@ -189,13 +189,13 @@ class Sampler:
         return torch.stack(vis), torch.stack(mels), torch.tensor(labels)
 
     def offsets(self, count: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Frames at every offset [C * K, ...] and each group's mel window, repeated [C * K, 1, 80, L]."""
+        """Frames at every offset [C * K, ...] and the mel windows [C, 1, 80, L]."""
         vis, mels = [], []
         for _ in range(count):
             clip, start = self._pick(-min(OFFSETS), max(OFFSETS))
             mels.append(self.windows.mel(clip, start))
             vis += [self.windows.visual(clip, start + offset) for offset in OFFSETS]
-        return torch.stack(vis), torch.stack(mels).repeat_interleave(len(OFFSETS), dim=0)
+        return torch.stack(vis), torch.stack(mels)
 
 
 def augment(vis: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

@@ -22,14 +22,14 @@ def offsets_loss(
 ) -> torch.Tensor:
     """Multi-way sync loss over K frame windows per mel window, per mel window.
 
-    Embeddings come as [B*K, D], the K windows of each mel window consecutive (the audio rows of a
-    group are that window's embedding, repeated). Cross-entropy over which window is in sync (index ``synced``), as the
+    ``vision_embeds`` [B*K, D] holds the K windows of each mel window consecutively,
+    ``audio_embeds`` [B, D] one row per mel window. Cross-entropy over which window is in sync (index ``synced``), as the
     multi-way matching of Chung et al. 2019, plus the cosine loss with the synced and unsynced
     windows weighted equally so a similarity above 0.5 still means "in sync".
     """
     dim = vision_embeds.shape[-1]
     vision = vision_embeds.float().view(-1, k, dim)
-    audio = audio_embeds.float().view(vision.shape)
+    audio = audio_embeds.float().unsqueeze(1)
     sims = (vision * audio).sum(-1)  # unit vectors: cosine similarity, [B, K]
     target = torch.full((sims.shape[0],), synced, device=sims.device)
     labels = F.one_hot(target, k).float()

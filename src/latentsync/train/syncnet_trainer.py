@@ -129,9 +129,8 @@ class SyncNetTrainer:
         def step_loss(batch: dict, micro: int):
             frames = batch["frames"].to(self.device)
             mel = batch["audio_samples"].to(self.device)
-            if offsets is not None:  # [B, K, F, ...]: every window of a mel window against it
+            if offsets is not None:  # [B, K, F, ...]: K windows per mel window, each mel encoded once
                 frames = frames.flatten(0, 1)
-                mel = mel.repeat_interleave(len(offsets), dim=0)
             with acc.autocast():
                 vision, audio = loop.model(self.visual_input(frames, micro), mel)
             if offsets is None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from latentsync.video.reader import iter_frames, iter_frames_pingpong
+from latentsync.video.reader import iter_frames_pingpong, rgb_frames
 from latentsync.video.seekable import SeekableVideo
 
 _EPS = 1e-9
@@ -25,12 +25,6 @@ def looped_position(i: int, source_fps: Fraction, output_fps: Fraction) -> int:
     return int(math.floor(i * float(source_fps) / float(output_fps) + _EPS))
 
 
-def source_frame_count(video: Path) -> int:
-    """Frames in the file by its packet table (a demux, no decoding); 0 when it has no timestamps."""
-    with SeekableVideo(video) as opened:
-        return len(opened.table)
-
-
 def iter_output_frames(
     video: Path, source_fps: Fraction, output_fps: Fraction, start: int, stop: int
 ) -> Iterator[tuple[int, np.ndarray]]:
@@ -39,9 +33,8 @@ def iter_output_frames(
         return
     first_position = looped_position(start, source_fps, output_fps)
     last_position = looped_position(stop - 1, source_fps, output_fps)
-    if first_position > 0 and last_position < source_frame_count(video):
-        # A resumed job inside the first pass: seek instead of decoding everything already done.
-        stream = iter_frames(video, first_position)
+    stream = _resumed_stream(video, first_position, last_position) if first_position > 0 else None
+    if stream is not None:
         position = first_position - 1
     else:
         stream = iter_frames_pingpong(video, last_position + 1)
@@ -55,3 +48,16 @@ def iter_output_frames(
                 return  # the video ended early (truncated file): stop where it stops
             position += 1
         yield i, frame
+
+
+def _resumed_stream(video: Path, first: int, last: int) -> Iterator[np.ndarray] | None:
+    """Frames from ``first`` on by seeking, when ``first..last`` lies in the file's first pass.
+
+    A resumed job then skips decoding everything already done; the file is opened and its packet
+    table read once, for both the length check and the seek.
+    """
+    opened = SeekableVideo(video)
+    if last < len(opened.table):
+        return rgb_frames(opened, first)
+    opened.close()
+    return None

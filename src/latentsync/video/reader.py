@@ -29,10 +29,11 @@ def iter_frames(path: str | Path, start_frame: int = 0) -> Iterator[np.ndarray]:
     if start_frame < 0:
         raise ValueError(f"start_frame must be >= 0, got {start_frame}")
     video = SeekableVideo(path)
-    return _rgb_frames(video, start_frame)
+    return rgb_frames(video, start_frame)
 
 
-def _rgb_frames(video: SeekableVideo, start_frame: int) -> Iterator[np.ndarray]:
+def rgb_frames(video: SeekableVideo, start_frame: int) -> Iterator[np.ndarray]:
+    """RGB frames of an already opened video from ``start_frame`` on; closes it when done."""
     with video:
         count = 0
         for frame in video.frames(start_frame):

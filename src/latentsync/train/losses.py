@@ -23,9 +23,9 @@ def offsets_loss(
     """Multi-way sync loss over K frame windows per mel window, per mel window.
 
     ``vision_embeds`` [B*K, D] holds the K windows of each mel window consecutively,
-    ``audio_embeds`` [B, D] one row per mel window. Cross-entropy over which window is in sync (index ``synced``), as the
-    multi-way matching of Chung et al. 2019, plus the cosine loss with the synced and unsynced
-    windows weighted equally so a similarity above 0.5 still means "in sync".
+    ``audio_embeds`` [B, D] one row per mel window. Cross-entropy over which window is in sync
+    (index ``synced``), as the multi-way matching of Chung et al. 2019, plus the cosine loss with
+    the synced and unsynced windows weighted equally so a similarity above 0.5 still means "in sync".
     """
     dim = vision_embeds.shape[-1]
     vision = vision_embeds.float().view(-1, k, dim)

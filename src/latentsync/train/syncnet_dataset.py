@@ -41,17 +41,15 @@ class SyncNetDataset(ClipWindowDataset):
         min_shift: int = 1,
         offsets: Sequence[int] | None = None,
     ):
-        super().__init__(
-            clips, resolution, num_frames, fps, audio, seed, length, cache_clips, windows_per_clip=2
-        )
-        self.time_range = time_range
-        self.min_shift = max(1, min_shift)
         self.offsets = tuple(int(o) for o in offsets) if offsets else None
+        min_frames = 2 * num_frames
         if self.offsets is not None:
             if 0 not in self.offsets:
                 raise ValueError(f"sync offsets {list(self.offsets)} must include 0 (the synced window)")
-            span = max(self.offsets) - min(self.offsets) + num_frames
-            self.pool.min_frames = max(self.pool.min_frames, span)
+            min_frames = max(min_frames, max(self.offsets) - min(self.offsets) + num_frames)
+        super().__init__(clips, resolution, num_frames, fps, audio, seed, length, cache_clips, min_frames)
+        self.time_range = time_range
+        self.min_shift = max(1, min_shift)
 
     def _span(self, total: int) -> tuple[int, int]:
         """First and last allowed window start inside ``time_range``."""

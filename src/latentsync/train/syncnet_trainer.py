@@ -40,10 +40,14 @@ class SyncNetTrainer:
         self.latent_space = bool(get(config, "data.latent_space", False))
         self.lower_half = bool(get(config, "data.lower_half", not self.latent_space))
         self.vae = self._load_vae() if self.latent_space else None
-        self.objective = str(get(config, "run.sync_objective", "pairs"))
-        if self.objective not in ("pairs", "offsets"):
-            raise ConfigError(f"run.sync_objective must be 'pairs' or 'offsets', got {self.objective!r}")
-        self.offsets = [int(o) for o in get(config, "data.sync_offsets", DEFAULT_OFFSETS)]
+        objective = str(get(config, "run.sync_objective", "pairs"))
+        if objective not in ("pairs", "offsets"):
+            raise ConfigError(f"run.sync_objective must be 'pairs' or 'offsets', got {objective!r}")
+        self.offsets = (
+            [int(o) for o in get(config, "data.sync_offsets", DEFAULT_OFFSETS)]
+            if objective == "offsets"
+            else None
+        )
         self.temperature = float(get(config, "run.offsets_temperature", 0.1))
 
     def _load_vae(self):
@@ -115,7 +119,7 @@ class SyncNetTrainer:
             save_config(config, self.out, "syncnet_config.yaml")
             acc.init_trackers("syncnet")
         loop.model, loop.optimizer = acc.prepare(model, optimizer)
-        offsets = self.offsets if self.objective == "offsets" else None
+        offsets = self.offsets
         train_set = self.dataset("data.train_fileslist", "data.train_data_dir", self.seed, offsets)
         loader = step_loader(
             train_set,

@@ -38,7 +38,7 @@ class UNetDataset(ClipWindowDataset):
         cache_clips: int = 0,
     ):
         super().__init__(
-            clips, resolution, num_frames, fps, audio, seed, length, cache_clips, windows_per_clip=3
+            clips, resolution, num_frames, fps, audio, seed, length, cache_clips, min_frames=3 * num_frames
         )
         self.with_audio_embeds = with_audio_embeds
         self.with_mel = with_mel

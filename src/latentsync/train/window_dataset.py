@@ -17,8 +17,7 @@ from latentsync.train.sampling import item_rng
 class ClipWindowDataset(Dataset):
     """Subclasses build one sample from one clip in :meth:`sample`; this class picks the clip.
 
-    ``windows_per_clip`` is how many non-overlapping ``num_frames`` windows a clip must hold to be
-    usable (shorter ones are skipped by the pool). Items are endless (``length``) and deterministic.
+    ``min_frames`` is how long a clip must be for a sample (shorter ones are skipped by the pool). Items are endless (``length``) and deterministic.
     """
 
     def __init__(
@@ -31,9 +30,9 @@ class ClipWindowDataset(Dataset):
         seed: int,
         length: int,
         cache_clips: int,
-        windows_per_clip: int,
+        min_frames: int,
     ):
-        self.pool = ClipPool(clips, min_frames=windows_per_clip * num_frames)
+        self.pool = ClipPool(clips, min_frames=min_frames)
         self.resolution = resolution
         self.num_frames = num_frames
         self.fps = fps

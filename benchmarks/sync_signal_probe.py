@@ -27,13 +27,13 @@ from benchmarks.syncnet_learning import (
     TRAIN_RANGE,
     VIEWS,
     aligned_clips,
+    held_out_shift,
     view_frames,
 )
 from latentsync.train.audio_cache import MEL_STEPS_PER_SECOND, ClipAudio
 from latentsync.train.clips import FrameSource, to_pixels
 
 FPS = 25.0
-MIN_SHIFT = 5
 
 
 def per_frame(path: Path, frames: FrameSource, audio: ClipAudio, view: str) -> tuple[np.ndarray, np.ndarray]:
@@ -52,10 +52,9 @@ def two_alternative_accuracy(pred: np.ndarray, target: np.ndarray, first: int, w
     last = len(pred) - window
     wins = []
     for start in range(first, last + 1):
-        shifted = [s for s in range(first, last + 1) if abs(s - start) >= MIN_SHIFT]
-        if not shifted:
+        wrong = held_out_shift(start, first, last)
+        if wrong is None:
             continue
-        wrong = shifted[(start * 7) % len(shifted)]
         audio = target[start : start + window]
         synced = ((pred[start : start + window] - audio) ** 2).mean()
         other = ((pred[wrong : wrong + window] - audio) ** 2).mean()

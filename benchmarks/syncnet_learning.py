@@ -142,16 +142,21 @@ class ClipWindows:
         return mel_window(self.clips[clip][1], start, self.num_frames, FPS)
 
 
+def held_out_shift(start: int, first: int, last: int) -> int | None:
+    """The shifted start scored against window ``start`` (fixed, >= 5 frames away, in first..last)."""
+    shifted = [s for s in range(first, last + 1) if abs(s - start) >= MIN_SHIFT]
+    return shifted[(start * 7) % len(shifted)] if shifted else None
+
+
 def held_out(windows: ClipWindows) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(visual, mel, label) for every held-out window: synced, then shifted by >= 5 frames."""
     vis, mels, labels = [], [], []
     for clip in range(len(windows.clips)):
         first, last = windows.range(clip, HELD_OUT)
         for start in range(first, last + 1):
-            shifted = [s for s in range(first, last + 1) if abs(s - start) >= MIN_SHIFT]
-            if not shifted:
+            wrong = held_out_shift(start, first, last)
+            if wrong is None:
                 continue
-            wrong = shifted[(start * 7) % len(shifted)]
             for frame_start, label in ((start, 1.0), (wrong, 0.0)):
                 vis.append(windows.visual(clip, frame_start))
                 mels.append(windows.mel(clip, start))

@@ -33,6 +33,7 @@ from latentsync.pipeline.fast_paths import apply_fast_paths
 from latentsync.pipeline.generate import LipsyncGenerator, initial_noise
 from latentsync.pipeline.journal import Journal, Segment, work_dir_for
 from latentsync.pipeline.models import InferenceModels, load_inference_models
+from latentsync.pipeline.oom import memory_stage
 from latentsync.pipeline.options import InferenceOptions
 from latentsync.pipeline.source import iter_output_frames
 from latentsync.pipeline.threads import END, StageRunner
@@ -121,13 +122,14 @@ class _Stages:
             if item.index % self.segment_frames == 0:
                 item.state = {"faces": face_stage.state_dict()}
             if item.in_audio:
-                face_stage.process(item)
+                with memory_stage("face detection"):
+                    face_stage.process(item)
             yield item
 
     def paste(self, runner: StageRunner, generated: queue.Queue) -> Iterator[FrameItem]:
         for item in runner.iterate(generated):
             if item.generated is not None and item.alpha > 0:
-                with self.timings.measure("paste", 1):
+                with self.timings.measure("paste", 1), memory_stage("paste-back"):
                     pasted = paste_back_roi(item.frame, item.generated, item.affine)
                     if item.alpha < 1.0:
                         pasted = pasted.astype(np.float32) * item.alpha + item.frame.astype(np.float32) * (
@@ -154,7 +156,26 @@ def run_inference(
     cancel: threading.Event | None = None,
     timings: StageTimes | None = None,
 ) -> InferenceSummary:
-    """Lip-sync ``options.video`` to ``options.audio``; ``timings`` (optional) collects per-stage busy time."""
+    """Lip-sync ``options.video`` to ``options.audio``; ``timings`` (optional) collects per-stage busy time.
+
+    Out-of-memory anywhere becomes :class:`latentsync.errors.OutOfMemory` with the estimate, the free
+    memory and a setting that fits; finished segments stay for the rerun.
+    """
+    from latentsync.pipeline.estimate import check_fits, explained_oom, memory_budget
+
+    video_info, _audio_info = check_inputs(options)
+    budget = memory_budget(options, models)
+    try:
+        check_fits(options, budget)
+        return _run(options, video_info, models or load_inference_models(options), budget, progress, cancel, timings)
+    except BaseException as exc:  # noqa: BLE001 - only out-of-memory is rewritten
+        oom = explained_oom(exc, options, budget)
+        if oom is None:
+            raise
+        raise oom from exc
+
+
+def _run(options, video_info, models, budget, progress, cancel, timings) -> InferenceSummary:
     from latentsync.audio.frame_features import FrameFeatureCursor
     from latentsync.video.atomic import atomic_output
     from latentsync.video.mux import concat_segments, mux_audio
@@ -162,11 +183,10 @@ def run_inference(
 
     started = time.monotonic()
     timings = timings if timings is not None else NO_TIMES
-    video_info, audio_info = check_inputs(options)
-    models = models or load_inference_models(options)
     apply_fast_paths(models, options)
     out_fps = output_rate(options, video_info.fps)
-    cursor = FrameFeatureCursor(models.whisper, options.audio, fps=float(out_fps))
+    with memory_stage("audio features"):
+        cursor = FrameFeatureCursor(models.whisper, options.audio, fps=float(out_fps))
     audio_frames = cursor.num_frames
     if audio_frames <= 0:
         raise InputError(f"the driving audio is too short to cover one frame: {options.audio}")
@@ -179,7 +199,7 @@ def run_inference(
     segment_frames = models.num_frames * max(1, options.segment_chunks)
 
     journal = Journal(work_dir_for(options.output))
-    data = journal.open(options.fingerprint(), total, segment_frames, options.resume)
+    data = journal.open(options.fingerprint(models.device.type, models.dtype), total, segment_frames, options.resume)
     start = data.next_start
     stages = _Stages(options, models, video_info, out_fps, total, audio_frames, segment_frames)
     stages.timings = timings
@@ -205,6 +225,7 @@ def run_inference(
     )
     generator.timings = timings
     generator.autocast = options.autocast
+    generator.vae_frames = budget.vae_frames(models)
     noise = initial_noise(options.seed, models.resolution // 8)
 
     bar = None
@@ -327,7 +348,7 @@ def _generate_all(
         faces = torch.stack(
             [torch.stack([torch.from_numpy(i.face).permute(2, 0, 1) for i in c.items]) for c in batch]
         )
-        with stages.timings.measure("audio", sum(len(c) for c in batch)):
+        with stages.timings.measure("audio", sum(len(c) for c in batch)), memory_stage("audio features"):
             audio = torch.stack([torch.stack([cursor.chunk(i.index) for i in c.items]) for c in batch])
         out = generator.generate(faces, audio, noise).output  # [B, F, 3, r, r]
         for chunk, frames in zip(batch, out):

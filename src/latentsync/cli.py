@@ -49,6 +49,7 @@ def configure_logging(verbose: bool, quiet: bool = False) -> None:
     )
     for noisy in (
         "httpx",
+        "httpx2",
         "httpcore",
         "urllib3",
         "filelock",

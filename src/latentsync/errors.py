@@ -26,6 +26,8 @@ class MissingWeightsError(LatentSyncError):
 
     def __init__(self, missing: list[tuple[str, str]], message: str | None = None, reason: str = ""):
         self.missing = missing
-        self.reason = reason  # why nothing could be downloaded ("offline mode is on", "cannot reach ..."), if known
+        self.reason = (
+            reason  # why nothing could be downloaded ("offline mode is on", "cannot reach ..."), if known
+        )
         lines = "; ".join(f"{what} (supply with {how})" for what, how in missing)
         super().__init__(message or f"missing weights: {lines}")

@@ -43,7 +43,9 @@ def _fit(frame: np.ndarray, size: tuple[int, int], label: str) -> np.ndarray:
     origin = (int(12 * scale), int(32 * scale))
     thickness = max(1, int(round(2 * scale)))
     cv2.putText(frame, label, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thickness + 2, cv2.LINE_AA)
-    cv2.putText(frame, label, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thickness, cv2.LINE_AA)
+    cv2.putText(
+        frame, label, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thickness, cv2.LINE_AA
+    )
     return frame
 
 

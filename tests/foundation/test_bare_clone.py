@@ -30,10 +30,9 @@ def bare_clone(tmp_path_factory) -> Path:
 
 
 def test_tracked_files_never_point_outside_the_clone(bare_clone):
-    hits = subprocess.run(
-        ["git", "grep", "-nE", r"LATENTSYNC_SHARED|\.\./shared|/work/shared", "--", "src", "tests", "benchmarks", "scripts", ".ci"],
-        cwd=bare_clone, capture_output=True, text=True,
-    )
+    pattern = "|".join(["LATENTSYNC_" + "SHARED", r"\.\./shared", "/work/" + "shared"])
+    paths = ["src", "tests", "benchmarks", "scripts", ".ci", f":!{Path(__file__).relative_to(REPO)}"]
+    hits = subprocess.run(["git", "grep", "-nE", pattern, "--", *paths], cwd=bare_clone, capture_output=True, text=True)
     assert hits.returncode == 1, f"the clone still reads outside itself:\n{hits.stdout}"
 
 

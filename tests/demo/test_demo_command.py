@@ -42,6 +42,7 @@ def _resized(frame: np.ndarray, like: np.ndarray) -> np.ndarray:
     return cv2.resize(frame, (like.shape[1], like.shape[0]), interpolation=cv2.INTER_AREA).astype(np.int16)
 
 
+@pytest.mark.slow
 def test_demo_on_tiny_weights_writes_result_and_side_by_side(tiny_models, tmp_path):
     result = run_cli(["demo", *QUICK, *tiny_model_args(tiny_models)], tmp_path, {"HF_HUB_OFFLINE": "1"})
     assert result.returncode == 0, result.stderr
@@ -113,6 +114,7 @@ def test_demo_with_hub_lacking_the_files_exits_2(tmp_path):
     assert any("latentsync_unet.pt" in request for request in log)
 
 
+@pytest.mark.slow
 def test_demo_fetches_missing_weights_then_runs(tiny_models, tmp_path):
     """Whisper and the VAE come from a stand-in hub (as the published files would), the UNet from flags."""
     files = {

@@ -21,6 +21,10 @@ class CheckpointError(LatentSyncError):
     """A checkpoint does not fit the model it is loaded into."""
 
 
+class MissingPackageError(LatentSyncError):
+    """An optional package the chosen feature needs is not installed (e.g. no face detector)."""
+
+
 class MissingWeightsError(LatentSyncError):
     """Weights are not on disk and cannot be downloaded (offline, or hub unreachable)."""
 

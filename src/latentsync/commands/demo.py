@@ -147,6 +147,7 @@ def infer_hint(args: argparse.Namespace, prog: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from latentsync.assets import demo_audio, demo_video
+    from latentsync.face.installed import check_detector_installed
     from latentsync.pipeline.compare import write_comparison
     from latentsync.pipeline.runner import run_inference
 
@@ -157,6 +158,7 @@ def run(args: argparse.Namespace) -> int:
     args.video, args.audio = demo_video(), demo_audio()
     options = options_from_args(args)
     validate(options)
+    check_detector_installed(options.face_detector)  # before a 5 GB download, not after
     fetch_weights(options, prog)
     if args.seconds is not None:
         options.audio = speech_excerpt(args.seconds, options.output.parent)

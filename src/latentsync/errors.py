@@ -62,6 +62,8 @@ class OutOfMemory(LatentSyncError):
             amounts = f" (needs ~{self.needs_gb:.1f} GB, {self.free_gb:.1f} free)"
         elif self.needs_gb is not None:
             amounts = f" (needs ~{self.needs_gb:.1f} GB)"
-        default = "--low-vram or --batch-chunks 1" if self.memory == "GPU" else "--batch-chunks 1, or more RAM"
+        default = (
+            "--low-vram or --batch-chunks 1" if self.memory == "GPU" else "--batch-chunks 1, or more RAM"
+        )
         advice = self.advice or default
         return f"out of {self.memory} memory at {self.stage}{amounts}: try {advice}"

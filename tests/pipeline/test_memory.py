@@ -48,10 +48,17 @@ def test_offload_model_and_sequential_give_the_same_frames(tmp_path, tiny_models
 
 
 def test_low_vram_preset_sets_offload_and_slicing(tmp_path):
-    options = tiny_options(tmp_path, tmp_path / "v.mp4", tmp_path / "a.wav", tmp_path / "o.mp4", low_vram=True)
+    options = tiny_options(
+        tmp_path, tmp_path / "v.mp4", tmp_path / "a.wav", tmp_path / "o.mp4", low_vram=True
+    )
     assert (options.offload, options.vae_slicing, options.dtype) == ("model", True, "auto")
     kept = tiny_options(
-        tmp_path, tmp_path / "v.mp4", tmp_path / "a.wav", tmp_path / "o.mp4", low_vram=True, offload="sequential"
+        tmp_path,
+        tmp_path / "v.mp4",
+        tmp_path / "a.wav",
+        tmp_path / "o.mp4",
+        low_vram=True,
+        offload="sequential",
     )
     assert kept.offload == "sequential"
 
@@ -137,7 +144,9 @@ def test_check_before_loading_names_a_setting_that_fits(tiny_models):
     with pytest.raises(OutOfMemory) as caught:
         est.check_fits(None, budget)
     message = str(caught.value)
-    assert message.startswith(f"out of GPU memory at the check before loading (needs ~{needed / est.GB:.1f} GB")
+    assert message.startswith(
+        f"out of GPU memory at the check before loading (needs ~{needed / est.GB:.1f} GB"
+    )
     assert "try --batch-chunks 1 --low-vram" in message
     assert est.estimate(settings).peak > free
 
@@ -169,7 +178,9 @@ def test_autocast_forces_fp32_weights_and_rejects_what_the_device_lacks(monkeypa
 def test_fingerprint_hashes_the_resolved_device_and_dtype(
     tmp_path, tiny_models, tiny_inference_models, media_dir_small, monkeypatch
 ):
-    options = tiny_options(tiny_models, media_dir_small / "clip.mp4", media_dir_small / "speech.wav", tmp_path / "o.mp4")
+    options = tiny_options(
+        tiny_models, media_dir_small / "clip.mp4", media_dir_small / "speech.wav", tmp_path / "o.mp4"
+    )
     assert options.fingerprint("cuda", torch.float16) != options.fingerprint("cpu", torch.float32)
     seen = []
     real_open = Journal.open
@@ -214,16 +225,27 @@ STAGE_ERRORS = [
     ("VAE encode", torch.OutOfMemoryError("CUDA out of memory."), "GPU"),
     ("UNet", torch.OutOfMemoryError("CUDA out of memory."), "GPU"),
     ("VAE decode", RuntimeError("MPS backend out of memory"), "GPU"),
-    ("paste-back", RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 1 GB"), "host"),
+    (
+        "paste-back",
+        RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 1 GB"),
+        "host",
+    ),
 ]
 
 
 @pytest.mark.parametrize("stage,exc,memory", STAGE_ERRORS, ids=[s for s, _, _ in STAGE_ERRORS])
-def test_injected_oom_is_one_line_exit_2(stage, exc, memory, tmp_path, tiny_models, media_dir_small, monkeypatch, capsys):
+def test_injected_oom_is_one_line_exit_2(
+    stage, exc, memory, tmp_path, tiny_models, media_dir_small, monkeypatch, capsys
+):
     _patch_stage(monkeypatch, stage, exc)
     argv = tiny_infer_argv(
-        tiny_models, media_dir_small / "clip.mp4", media_dir_small / "speech.wav", tmp_path / "o.mp4",
-        "--steps", "1", "--quiet",
+        tiny_models,
+        media_dir_small / "clip.mp4",
+        media_dir_small / "speech.wav",
+        tmp_path / "o.mp4",
+        "--steps",
+        "1",
+        "--quiet",
     )
     assert cli.main(argv) == 2
     err = capsys.readouterr().err.strip()
@@ -235,7 +257,9 @@ def test_injected_oom_is_one_line_exit_2(stage, exc, memory, tmp_path, tiny_mode
     assert not (tmp_path / "o.mp4").exists()
 
 
-def test_oom_keeps_finished_segments_and_the_app_says_the_same(tmp_path, tiny_models, media_dir_small, monkeypatch):
+def test_oom_keeps_finished_segments_and_the_app_says_the_same(
+    tmp_path, tiny_models, media_dir_small, monkeypatch
+):
     from latentsync.app.errors import friendly_message
     from latentsync.pipeline import generate
 

@@ -264,7 +264,7 @@ def run(args: argparse.Namespace) -> int:
 
 def print_estimate(args: argparse.Namespace) -> int:
     """``--estimate``: the peak-memory table of these settings, and on CUDA the free memory next to it."""
-    from latentsync.pipeline.estimate import GB, advice, memory_budget, estimate
+    from latentsync.pipeline.estimate import GB, advice, estimate, memory_budget
 
     placeholder = Path("estimate")
     options = options_from_args(
@@ -287,5 +287,7 @@ def print_estimate(args: argparse.Namespace) -> int:
     if budget.device.type == "cuda" and budget.free_bytes is not None:
         free = budget.free_bytes
         fits = result.peak <= free
-        print(f"free on {budget.device}: {free / GB:.1f} GB: {'fits' if fits else 'does not fit; try ' + advice(s, free)}")
+        print(
+            f"free on {budget.device}: {free / GB:.1f} GB: {'fits' if fits else 'does not fit; try ' + advice(s, free)}"
+        )
     return 0

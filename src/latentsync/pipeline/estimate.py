@@ -216,7 +216,10 @@ def estimate(settings: RunSettings) -> Estimate:
     weights_dtype, act_dtype = settings.torch_dtype, settings.activation_dtype
     act_scale = _element_bytes(act_dtype) / 2  # traces are fp16
     names = ("whisper", "vae", "unet")
-    sizes = {n: weight_bytes(n, settings.unet_config, torch.float32 if n == "whisper" else weights_dtype) for n in names}
+    sizes = {
+        n: weight_bytes(n, settings.unet_config, torch.float32 if n == "whisper" else weights_dtype)
+        for n in names
+    }
     if settings.autocast:  # autocast keeps a half copy of each weight it casts, for the whole call
         full, part = sizes["unet"]
         sizes["unet"] = (full + full // 2, part + part // 2)
@@ -233,7 +236,9 @@ def estimate(settings: RunSettings) -> Estimate:
     vae_size = min(settings.resolution, VAE_TILE) if settings.vae_tiling else settings.resolution
     vae_frames = settings.vae_frames()
     vae_dtype_scale = _element_bytes(weights_dtype) / 2
-    unet_acts = unet_activation_bytes(settings.unet_config, settings.resolution, settings.num_frames, settings.cfg)
+    unet_acts = unet_activation_bytes(
+        settings.unet_config, settings.resolution, settings.num_frames, settings.cfg
+    )
     stages = [
         StageEstimate("Whisper", resident("whisper"), whisper_activation_bytes(), 0),
         StageEstimate(
@@ -242,7 +247,9 @@ def estimate(settings: RunSettings) -> Estimate:
             int(vae_activation_bytes("encode", vae_size) * vae_frames * vae_dtype_scale),
             2 * n * frame_px,
         ),
-        StageEstimate("UNet", resident("unet"), int(unet_acts * settings.batch_chunks * act_scale), 2 * n * frame_px),
+        StageEstimate(
+            "UNet", resident("unet"), int(unet_acts * settings.batch_chunks * act_scale), 2 * n * frame_px
+        ),
         StageEstimate(
             "VAE decode",
             resident("vae"),

@@ -66,7 +66,9 @@ def fake_weights(module: torch.nn.Module, mode: FakeTensorMode, dtype: torch.dty
                         continue
                     kind = dtype if value.is_floating_point() else value.dtype
                     fake = torch.empty(value.shape, dtype=kind, device="cpu")
-                    table[name] = torch.nn.Parameter(fake, requires_grad=False) if table is sub._parameters else fake
+                    table[name] = (
+                        torch.nn.Parameter(fake, requires_grad=False) if table is sub._parameters else fake
+                    )
     return module
 
 
@@ -95,4 +97,7 @@ def parameter_bytes(build: Callable[[], torch.nn.Module], dtype: torch.dtype) ->
     with torch.device("meta"):
         module = build()
     tensors = list(module.parameters()) + list(module.buffers())
-    return sum(t.numel() * (torch.finfo(dtype).bits // 8 if t.is_floating_point() else t.element_size()) for t in tensors)
+    return sum(
+        t.numel() * (torch.finfo(dtype).bits // 8 if t.is_floating_point() else t.element_size())
+        for t in tensors
+    )

@@ -47,7 +47,9 @@ class InferenceOptions:
     vae_tiling: bool = False
     # memory switches (latentsync.pipeline.offload, latentsync.pipeline.estimate); outputs unchanged
     offload: str = "none"  # none | model (one model on the device at a time) | sequential (per submodule)
-    low_vram: bool = False  # preset: offload=model, VAE slicing, dtype auto (fp16 on CUDA), tiling above 512 px
+    low_vram: bool = (
+        False  # preset: offload=model, VAE slicing, dtype auto (fp16 on CUDA), tiling above 512 px
+    )
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):

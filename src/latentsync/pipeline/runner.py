@@ -169,7 +169,9 @@ def run_inference(
     budget = memory_budget(options, models)
     try:
         check_fits(options, budget)
-        return _run(options, video_info, models or load_inference_models(options), budget, progress, cancel, timings)
+        return _run(
+            options, video_info, models or load_inference_models(options), budget, progress, cancel, timings
+        )
     except BaseException as exc:  # noqa: BLE001 - only out-of-memory is rewritten
         oom = explained_oom(exc, options, budget)
         if oom is None:
@@ -201,7 +203,9 @@ def _run(options, video_info, models, budget, progress, cancel, timings) -> Infe
     segment_frames = models.num_frames * max(1, options.segment_chunks)
 
     journal = Journal(work_dir_for(options.output))
-    data = journal.open(options.fingerprint(models.device.type, models.dtype), total, segment_frames, options.resume)
+    data = journal.open(
+        options.fingerprint(models.device.type, models.dtype), total, segment_frames, options.resume
+    )
     start = data.next_start
     stages = _Stages(options, models, video_info, out_fps, total, audio_frames, segment_frames)
     stages.timings = timings

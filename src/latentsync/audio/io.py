@@ -166,3 +166,15 @@ def shift_audio(
     else:
         out[: len(audio) + shift] = audio[-shift:]
     return out
+
+
+def write_wav(path: str | Path, samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> None:
+    """Mono float samples in [-1, 1) -> 16-bit PCM WAV (the inverse of ``load_audio`` for int16 sources)."""
+    import wave
+
+    pcm = np.clip(np.rint(np.asarray(samples, dtype=np.float64) * _INT16_SCALE), -32768, 32767).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(sample_rate)
+        out.writeframes(pcm.tobytes())

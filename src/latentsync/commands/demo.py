@@ -104,24 +104,27 @@ def fetch_weights(options, prog: str) -> None:
     explicit = {"unet": options.unet_checkpoint, "vae": options.vae, "whisper": options.whisper}
     specs = weights.model_files(options.model)
     absent = [s for s in specs if not explicit.get(s.key) and weights.find_local(s) is None]
+    unreachable = None
     if absent and not weights.is_offline():
-        logger.info(
-            "first run: fetching the LatentSync %s weights (%s) into the Hugging Face cache",
-            options.model,
-            ", ".join(f"{s.repo_id}/{s.filename}".rstrip("/") for s in absent),
-        )
+        unreachable = weights.hub_unreachable_reason()  # checked first: the error stays one line
+        if unreachable is None:
+            logger.info(
+                "first run: fetching the LatentSync %s weights (%s) into the Hugging Face cache",
+                options.model,
+                ", ".join(f"{s.repo_id}/{s.filename}".rstrip("/") for s in absent),
+            )
     try:
-        weights.resolve(specs, explicit)
+        weights.resolve(specs, explicit, allow_download=unreachable is None)
     except MissingWeightsError as exc:
-        raise MissingWeightsError(
-            exc.missing, demo_missing_message(exc, options.model, prog), exc.reason
-        ) from None
+        reason = unreachable or exc.reason
+        message = demo_missing_message(exc.missing, reason, options.model, prog)
+        raise MissingWeightsError(exc.missing, message, reason) from None
 
 
-def demo_missing_message(exc: MissingWeightsError, model: str, prog: str) -> str:
+def demo_missing_message(missing: list[tuple[str, str]], reason: str, model: str, prog: str) -> str:
     """One line: what is missing, why it could not be fetched, and the command that fetches it."""
-    what = ", ".join(item for item, _ in exc.missing)
-    why = f" and cannot be downloaded ({exc.reason})" if exc.reason else ""
+    what = ", ".join(item for item, _ in missing)
+    why = f" and cannot be downloaded ({reason})" if reason else ""
     return (
         f"the demo needs the LatentSync {model} weights, which are not on this machine{why}: {what}; "
         f"fetch them with `{prog} download --model {model}` where huggingface.co is reachable (HF_ENDPOINT "

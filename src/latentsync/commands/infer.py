@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from latentsync import weights
+from latentsync.face.blend_region import BLEND_MODES, DEFAULT_BLEND
 
 logger = logging.getLogger(__name__)
 
@@ -83,10 +84,20 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
         help="lip-sync the I-th face from the left instead of the largest",
     )
     p.add_argument(
+        "--blend",
+        default=DEFAULT_BLEND,
+        choices=list(BLEND_MODES),
+        help="paste-back region: mouth = only the region the model regenerates (source pixels elsewhere), "
+        "face = the whole crop, as the original (default: %(default)s)",
+    )
+    p.add_argument(
         "--fps",
-        type=float,
-        default=None,
-        help="output frame rate (default: the source's; 25 = the original's)",
+        type=fps_choice,
+        default="model",
+        metavar="model|source|N",
+        help="model = output at the source rate, the UNet on its 25 fps training timeline (each output frame "
+        "shows the generated mouth of its time); source = the UNet at the source rate; N = output resampled "
+        "to N fps, UNet at 25 fps (25 = the original's) (default: %(default)s)",
     )
     p.add_argument(
         "--keep-video-length",
@@ -99,6 +110,27 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--crf", type=int, default=18, help="encoder quality, lower is better (default: %(default)s)"
     )
+
+
+def fps_choice(value: str) -> str | float:
+    """``--fps``: the words ``model``/``source`` or an output frame rate."""
+    if value in ("model", "source"):
+        return value
+    try:
+        return float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected model, source or a number, got {value!r}") from None
+
+
+def timelines(fps: str | float | None) -> tuple[float | None, float | None]:
+    """``--fps`` value -> (output rate or None = the source's, UNet rate or None = the output's)."""
+    from latentsync.pipeline.options import MODEL_FPS
+
+    if fps == "source":
+        return None, None
+    if fps in (None, "model"):
+        return None, MODEL_FPS
+    return float(fps), MODEL_FPS
 
 
 def add_speed_arguments(p: argparse.ArgumentParser) -> None:
@@ -175,7 +207,9 @@ def options_from_args(args: argparse.Namespace):
         batch_chunks=args.batch_chunks,
         face_detector=args.face_detector,
         face_index=args.face_index,
-        fps=args.fps,
+        blend=getattr(args, "blend", DEFAULT_BLEND),
+        fps=timelines(args.fps)[0],
+        model_fps=timelines(args.fps)[1],
         keep_video_length=args.keep_video_length,
         codec=args.codec,
         crf=args.crf,

@@ -91,6 +91,20 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
         "face = the whole crop, as the original (default: %(default)s)",
     )
     p.add_argument(
+        "--enhancer",
+        default=None,
+        metavar="gfpgan|codeformer|PATH",
+        help="restore the generated face before paste-back (GFPGAN v1.4, CodeFormer, or any spandrel "
+        "face-restoration/super-resolution checkpoint); needs the enhance extra (default: off)",
+    )
+    p.add_argument(
+        "--enhancer-strength",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="0..1 blend of the restored face over the generated one (default: %(default)s)",
+    )
+    p.add_argument(
         "--fps",
         type=fps_choice,
         default="model",
@@ -208,6 +222,8 @@ def options_from_args(args: argparse.Namespace):
         face_detector=args.face_detector,
         face_index=args.face_index,
         blend=getattr(args, "blend", DEFAULT_BLEND),
+        enhancer=getattr(args, "enhancer", None),
+        enhancer_strength=getattr(args, "enhancer_strength", 1.0),
         fps=timelines(args.fps)[0],
         model_fps=timelines(args.fps)[1],
         keep_video_length=args.keep_video_length,
@@ -233,6 +249,8 @@ def validate(options) -> None:
         raise ConfigError(f"--batch-chunks must be >= 1, got {options.batch_chunks}")
     if options.fps is not None and not 1 <= options.fps <= 240:
         raise ConfigError(f"--fps must be between 1 and 240, got {options.fps}")
+    if not 0 <= options.enhancer_strength <= 1:
+        raise ConfigError(f"--enhancer-strength must be between 0 and 1, got {options.enhancer_strength}")
     if not 0 <= options.crf <= 51:
         raise ConfigError(f"--crf must be between 0 and 51, got {options.crf}")
     if options.segment_chunks < 1:

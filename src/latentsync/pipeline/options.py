@@ -34,6 +34,8 @@ class InferenceOptions:
     face_detector: str = "mediapipe"
     face_index: int | None = None
     blend: str = DEFAULT_BLEND  # "mouth": only the mask region replaces the source; "face": the whole crop
+    enhancer: str | None = None  # gfpgan | codeformer | a spandrel checkpoint path (face/enhancer.py)
+    enhancer_strength: float = 1.0  # 0 = the generated crop, 1 = the restored one
     fps: float | None = None  # output rate; None keeps the source rate
     model_fps: float | None = MODEL_FPS  # the UNet's timeline; None = the output rate (--fps source)
     keep_video_length: bool = False
@@ -87,6 +89,8 @@ class InferenceOptions:
         for key in ("autocast", "channels_last", "compile", "vae_tiling"):
             if getattr(self, key):
                 data[key] = str(getattr(self, key))
+        if self.enhancer:
+            data["enhancer"] = f"{self.enhancer}@{self.enhancer_strength}"
         for name in ("video", "audio"):
             path = getattr(self, name)
             stat = path.stat()

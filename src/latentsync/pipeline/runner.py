@@ -125,6 +125,24 @@ class _Stages:
         )
         self.timings: StageTimes = NO_TIMES
         self.retimer: Retimer | None = None  # set when the model runs on another timeline than the output
+        self.enhancer = None  # latentsync.face.enhancer.FaceEnhancer with --enhancer
+
+    def crops_to_paste(self, faces: torch.Tensor, items: list[FrameItem]) -> list[torch.Tensor]:
+        """Generated model-resolution faces [F,3,r,r] -> one crop per item to paste (restored first
+        with --enhancer, then at the crop's size in the frame when the restorer upscales)."""
+        if self.enhancer is None:
+            return list(_resize_generated(faces, self.crop_h, self.crop_w))
+        from latentsync.face.enhancer import paste_size
+
+        with self.timings.measure("enhance", len(items)):
+            restored = self.enhancer.restore(faces, self.crop_w, self.crop_h)
+        crops = []
+        for face, item in zip(restored, items):
+            width, height = paste_size(self.crop_w, self.crop_h, item.affine)
+            if self.enhancer.scale == 1:
+                width, height = self.crop_w, self.crop_h
+            crops.append(_resize_generated(face[None], height, width)[0])
+        return crops
 
     def model_frames(self, items: Iterator[FrameItem]) -> Iterator[FrameItem]:
         return items if self.retimer is None else self.retimer.model_items(items)
@@ -146,11 +164,26 @@ class _Stages:
                 face_stage.process(item)
             yield item
 
+    def _paste_geometry(self, item: FrameItem) -> tuple[np.ndarray, np.ndarray | None]:
+        """(frame -> generated-crop affine, blend region) for the generated crop's size (an enhancer
+        may deliver it larger than the aligned crop, at its size in the frame)."""
+        height, width = item.generated.shape[-2:]
+        if (width, height) == (self.crop_w, self.crop_h):
+            return item.affine, self.region
+        affine = np.asarray(item.affine, dtype=np.float64) * np.array(
+            [[width / self.crop_w], [height / self.crop_h]]
+        )
+        region = None
+        if self.options.blend == "mouth":
+            region = mouth_region_crop(self.models.resolution, width, height)
+        return affine, region
+
     def paste(self, runner: StageRunner, generated: queue.Queue) -> Iterator[FrameItem]:
         for item in runner.iterate(generated):
             if item.generated is not None and item.alpha > 0:
                 with self.timings.measure("paste", 1):
-                    pasted = paste_back_roi(item.frame, item.generated, item.affine, region=self.region)
+                    affine, region = self._paste_geometry(item)
+                    pasted = paste_back_roi(item.frame, item.generated, affine, region=region)
                     if item.alpha < 1.0:
                         pasted = pasted.astype(np.float32) * item.alpha + item.frame.astype(np.float32) * (
                             1 - item.alpha
@@ -185,6 +218,7 @@ def run_inference(
     started = time.monotonic()
     timings = timings if timings is not None else NO_TIMES
     video_info, audio_info = check_inputs(options)
+    enhancer_weights = _enhancer_weights(options)  # a missing file fails before any model loads
     models = models or load_inference_models(options)
     apply_fast_paths(models, options)
     out_fps = output_rate(options, video_info.fps)
@@ -208,6 +242,12 @@ def run_inference(
     stages.timings = timings
     if unet_fps != out_fps:
         stages.retimer = Retimer(out_fps, unet_fps, segment_frames, cursor.num_frames)
+    if enhancer_weights is not None:
+        from latentsync.face.enhancer import FaceEnhancer
+
+        stages.enhancer = FaceEnhancer(
+            enhancer_weights, options.enhancer_strength, models.device, models.dtype
+        )
 
     face_stage = FaceStage(options.face_detector, models.resolution, options.face_index)
     face_stage.timings = timings
@@ -325,6 +365,14 @@ def _close_segment(
     journal.add_segment(Segment(start, stop, final.name), next_state, faces)
 
 
+def _enhancer_weights(options: InferenceOptions) -> Path | None:
+    if not options.enhancer:
+        return None
+    from latentsync.face.enhancer import enhancer_path
+
+    return enhancer_path(options.enhancer)
+
+
 def _deepcache(options: InferenceOptions, models: InferenceModels):
     """(cache attached to the UNet for this run, per-step hook) or (None, None)."""
     if not options.deepcache:
@@ -356,8 +404,7 @@ def _generate_all(
             audio = torch.stack([torch.stack([cursor.chunk(i.index) for i in c.items]) for c in batch])
         out = generator.generate(faces, audio, noise).output  # [B, F, 3, r, r]
         for chunk, frames in zip(batch, out):
-            resized = _resize_generated(frames, stages.crop_h, stages.crop_w)
-            for item, face in zip(chunk.items, resized):
+            for item, face in zip(chunk.items, stages.crops_to_paste(frames, chunk.items)):
                 item.generated = face
                 item.face = None
                 for output in stages.output_frames(item):

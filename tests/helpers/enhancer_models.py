@@ -1,7 +1,7 @@
 """Deterministic-weight checkpoints of the enhancer architectures (GFPGAN, CodeFormer, a small SR net).
 
 Each module is built with the architecture classes spandrel ships (their state-dict keys are the
-published checkpoints'), every parameter is filled with the golden ``detweights`` rule from its
+published checkpoints'), every parameter is filled with the project's ``tests.helpers.detweights`` rule from its
 key and shape, buffers keep their initial values, and the state dict is saved as a ``.pth`` file
 that the product then loads by path through spandrel's architecture detection.
 """
@@ -12,14 +12,13 @@ from pathlib import Path
 
 import torch
 
-from tests.helpers.golden import detweights
+from tests.helpers.detweights import deterministic_tensor
 
 
 def deterministic_state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
     params = {name for name, _ in module.named_parameters()}
-    fill = detweights().fill_tensor
     return {
-        key: fill(key, value.shape) if key in params else value.clone()
+        key: deterministic_tensor(key, value.shape) if key in params else value.clone()
         for key, value in module.state_dict().items()
     }
 

@@ -24,7 +24,7 @@ from latentsync.face.align import FaceAligner, crop_size
 from latentsync.face.blend_region import mouth_region_crop
 from latentsync.face.mask import BOWL_TOP, DESIGN_SIZE, mouth_mask
 from latentsync.face.paste_back import paste_back_roi
-from latentsync.pipeline.runner import _resize_generated
+from latentsync.pipeline.crops import resize_generated
 from tests.helpers.golden import reference
 
 logger = logging.getLogger("benchmarks.blend_region")
@@ -116,7 +116,7 @@ def measure(frame: np.ndarray, points: np.ndarray, generated512: torch.Tensor, r
     aligner = FaceAligner(RESOLUTION)
     crop, affine = aligner.warp(frame, points)
     output = model_output(aligner.resize_to_model(crop), generated512)
-    pasted_crop = _resize_generated(output[None], crop_h, crop_w)[0]
+    pasted_crop = resize_generated(output[None], crop_h, crop_w)[0]
     upper = upper_face_mask(affine, frame.shape)
     face_px = int(round(crop_h / abs(np.linalg.det(affine[:, :2].astype(np.float64))) ** 0.5))
     source_sharpness = laplacian_variance(frame, upper)

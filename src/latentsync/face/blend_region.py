@@ -23,7 +23,7 @@ DEFAULT_BLEND = "mouth"
 FEATHER_FRACTION = 1 / 70
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=16)
 def mouth_region_crop(resolution: int, crop_width: int, crop_height: int) -> np.ndarray:
     """float32 [crop_h, crop_w]: 1 where the model regenerates (the mouth mask), in crop pixels."""
     region = 1.0 - mouth_mask(resolution)
@@ -59,3 +59,21 @@ def region_weight(
         dilated, (2 * feather + 1, 2 * feather + 1), feather / 2, borderType=cv2.BORDER_REPLICATE
     )
     return np.clip(soft, 0.0, 1.0)
+
+
+def paste_geometry(
+    frame_to_crop: np.ndarray,
+    face_size: tuple[int, int],
+    crop_width: int,
+    crop_height: int,
+    resolution: int,
+    blend: str,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """(frame -> face affine, blend region or None) for a face of ``face_size`` (width, height) made
+    from the aligned crop: an enhancer may return it larger, at its size in the frame."""
+    width, height = face_size
+    affine = np.asarray(frame_to_crop, dtype=np.float64).reshape(2, 3)
+    if (width, height) != (crop_width, crop_height):
+        affine = affine * np.array([[width / crop_width], [height / crop_height]])
+    region = mouth_region_crop(resolution, width, height) if blend == "mouth" else None
+    return affine, region

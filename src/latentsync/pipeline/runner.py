@@ -21,14 +21,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from latentsync.errors import InputError
 from latentsync.face.align import crop_size
-from latentsync.face.blend_region import mouth_region_crop
+from latentsync.face.blend_region import paste_geometry
 from latentsync.face.mask import mouth_mask
 from latentsync.face.paste_back import paste_back_roi
 from latentsync.pipeline.chunker import Chunk, ChunkPlanner
+from latentsync.pipeline.crops import crops_to_paste
 from latentsync.pipeline.faces import FaceStage, FrameItem
 from latentsync.pipeline.fast_paths import apply_fast_paths
 from latentsync.pipeline.generate import LipsyncGenerator, initial_noise
@@ -118,31 +118,9 @@ class _Stages:
         self.audio_frames = audio_frames
         self.segment_frames = segment_frames
         self.crop_w, self.crop_h = crop_size(models.resolution)
-        self.region = (
-            mouth_region_crop(models.resolution, self.crop_w, self.crop_h)
-            if options.blend == "mouth"
-            else None
-        )
         self.timings: StageTimes = NO_TIMES
         self.retimer: Retimer | None = None  # set when the model runs on another timeline than the output
         self.enhancer = None  # latentsync.face.enhancer.FaceEnhancer with --enhancer
-
-    def crops_to_paste(self, faces: torch.Tensor, items: list[FrameItem]) -> list[torch.Tensor]:
-        """Generated model-resolution faces [F,3,r,r] -> one crop per item to paste (restored first
-        with --enhancer, then at the crop's size in the frame when the restorer upscales)."""
-        if self.enhancer is None:
-            return list(_resize_generated(faces, self.crop_h, self.crop_w))
-        from latentsync.face.enhancer import paste_size
-
-        with self.timings.measure("enhance", len(items)):
-            restored = self.enhancer.restore(faces, self.crop_w, self.crop_h)
-        crops = []
-        for face, item in zip(restored, items):
-            width, height = paste_size(self.crop_w, self.crop_h, item.affine)
-            if self.enhancer.scale == 1:
-                width, height = self.crop_w, self.crop_h
-            crops.append(_resize_generated(face[None], height, width)[0])
-        return crops
 
     def model_frames(self, items: Iterator[FrameItem]) -> Iterator[FrameItem]:
         return items if self.retimer is None else self.retimer.model_items(items)
@@ -164,25 +142,19 @@ class _Stages:
                 face_stage.process(item)
             yield item
 
-    def _paste_geometry(self, item: FrameItem) -> tuple[np.ndarray, np.ndarray | None]:
-        """(frame -> generated-crop affine, blend region) for the generated crop's size (an enhancer
-        may deliver it larger than the aligned crop, at its size in the frame)."""
-        height, width = item.generated.shape[-2:]
-        if (width, height) == (self.crop_w, self.crop_h):
-            return item.affine, self.region
-        affine = np.asarray(item.affine, dtype=np.float64) * np.array(
-            [[width / self.crop_w], [height / self.crop_h]]
-        )
-        region = None
-        if self.options.blend == "mouth":
-            region = mouth_region_crop(self.models.resolution, width, height)
-        return affine, region
-
     def paste(self, runner: StageRunner, generated: queue.Queue) -> Iterator[FrameItem]:
         for item in runner.iterate(generated):
             if item.generated is not None and item.alpha > 0:
                 with self.timings.measure("paste", 1):
-                    affine, region = self._paste_geometry(item)
+                    height, width = item.generated.shape[-2:]
+                    affine, region = paste_geometry(
+                        item.affine,
+                        (width, height),
+                        self.crop_w,
+                        self.crop_h,
+                        self.models.resolution,
+                        self.options.blend,
+                    )
                     pasted = paste_back_roi(item.frame, item.generated, affine, region=region)
                     if item.alpha < 1.0:
                         pasted = pasted.astype(np.float32) * item.alpha + item.frame.astype(np.float32) * (
@@ -192,14 +164,6 @@ class _Stages:
                 item.frame = pasted
             item.generated = None
             yield item
-
-
-def _resize_generated(faces: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    """Model-resolution faces [N,3,r,r] -> crop size, as float CPU tensors in [-1, 1]."""
-    resized = F.interpolate(
-        faces.float(), size=(height, width), mode="bicubic", antialias=True, align_corners=False
-    )
-    return resized.clamp(-1, 1).cpu()
 
 
 def run_inference(
@@ -404,7 +368,15 @@ def _generate_all(
             audio = torch.stack([torch.stack([cursor.chunk(i.index) for i in c.items]) for c in batch])
         out = generator.generate(faces, audio, noise).output  # [B, F, 3, r, r]
         for chunk, frames in zip(batch, out):
-            for item, face in zip(chunk.items, stages.crops_to_paste(frames, chunk.items)):
+            crops = crops_to_paste(
+                frames,
+                [i.affine for i in chunk.items],
+                stages.crop_w,
+                stages.crop_h,
+                stages.enhancer,
+                stages.timings,
+            )
+            for item, face in zip(chunk.items, crops):
                 item.generated = face
                 item.face = None
                 for output in stages.output_frames(item):

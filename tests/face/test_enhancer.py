@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from latentsync import weights
 from latentsync.errors import ConfigError, MissingWeightsError
 from latentsync.face.enhancer import FaceEnhancer, enhancer_path, paste_size
+from tests.foundation.test_weights import _cli
 from tests.helpers.enhancer_models import write_codeformer, write_gfpgan, write_small_sr
 from tests.helpers.fake_hub import fake_hub
 
@@ -77,19 +78,6 @@ def test_named_enhancer_missing_offline_is_one_line_with_the_fix(tmp_path, monke
         enhancer_path("gfpgan")
     message = str(info.value)
     assert "\n" not in message and "latentsync download --enhancer gfpgan" in message
-
-
-def _cli(args: list[str], env_extra: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "LATENTSYNC_"))}
-    env.update(env_extra)
-    return subprocess.run(
-        [sys.executable, "-m", "latentsync", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def test_download_enhancer_from_stand_in_hub_then_resolves_offline(tmp_path):

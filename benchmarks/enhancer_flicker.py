@@ -1,7 +1,7 @@
 """Temporal flicker of ``--enhancer`` on a static face: mean |frame t - frame t-1| in the mouth region.
 
 Run from the repo root: ``python -m benchmarks.enhancer_flicker [--enhancer PATH] [--frames N]``.
-A static clip (the golden frame0, a real face, at 4K so the face is ~1000 px) is "generated" N
+A static clip (the golden frame0, a real face, scaled to 4K: a ~490-px face crop) is "generated" N
 times: the original's generated crop plus small seeded per-frame noise inside the mouth mask,
 standing in for the diffusion's frame-to-frame variation. Each frame goes through the product's
 path (enhancer -> crop at its size in the frame -> ``--blend mouth`` paste) with the enhancer off

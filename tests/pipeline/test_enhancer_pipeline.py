@@ -32,7 +32,11 @@ def test_enhancer_changes_the_mouth_and_leaves_the_rest(tmp_path, tiny_models, t
     nose_y = int(face.landmarks3[2][1])
     mouth = (slice(nose_y + 5, int(face.y2)), slice(int(face.x1) + 5, int(face.x2) - 5))
     eyes = (slice(int(face.y1), int(face.landmarks3[0][1])), slice(int(face.x1), int(face.x2)))
-    assert np.mean([np.abs(x[mouth].astype(float) - y[mouth]).mean() for x, y in zip(a, b)]) > 2
-    for x, y, s in zip(a, b, source):
+
+    def change(region) -> float:
+        return float(np.mean([np.abs(x[region].astype(float) - y[region]).mean() for x, y in zip(a, b)]))
+
+    assert change(mouth) > 2
+    assert change(eyes) < change(mouth) / 3  # what is left there is the encoder's noise
+    for y, s in zip(b, source):
         assert media.psnr(y[eyes], s[eyes]) >= 35  # --blend mouth: the enhancer never reaches the eyes
-        assert media.psnr(x[eyes], y[eyes]) >= 40

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import torch
@@ -310,15 +311,6 @@ class MemoryBudget:
     free_bytes: int | None
     settings: RunSettings | None
 
-    def vae_frames(self, models) -> int | None:
-        """Frames per VAE call: one chunk, fewer on CUDA when the free memory says so."""
-        frames = models.num_frames
-        if self.settings is None or self.device.type != "cuda" or self.free_bytes is None:
-            return frames
-        per_frame = vae_activation_bytes("decode", models.resolution) * _element_bytes(models.dtype) / 2
-        room = self.free_bytes * FIT_MARGIN - estimate(self.settings).stages[3].weights - CUDA_OVERHEAD_BYTES
-        return int(max(1, min(frames, room // max(per_frame, 1))))
-
 
 def memory_budget(options, models=None) -> MemoryBudget:
     device = models.device if models is not None else pick_device(options.device)
@@ -363,3 +355,34 @@ def explained_oom(exc: BaseException, options, budget: MemoryBudget) -> OutOfMem
     if oom.memory == "host" and oom.advice is None:
         oom.advice = "--batch-chunks 1, a lower resolution source, or a machine with more RAM"
     return oom
+
+
+def reports_out_of_memory(run: Callable) -> Callable:
+    """Decorates ``run(options, models=None, ...)``: on CUDA the estimate is checked against the free
+    memory first; an out-of-memory inside becomes one :class:`OutOfMemory` with the numbers and advice."""
+
+    @functools.wraps(run)
+    def wrapper(options, models=None, *args, **kwargs):
+        budget = memory_budget(options, models)
+        try:
+            check_fits(options, budget)
+            return run(options, models, *args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - only out-of-memory is rewritten
+            oom = explained_oom(exc, options, budget)
+            if oom is None:
+                raise
+            raise oom from exc
+
+    return wrapper
+
+
+def vae_frames_for(models) -> int:
+    """Frames per VAE call for loaded ``models``: one chunk, fewer when a CUDA device is short of memory
+    (the room is what the card has free plus what torch holds unused, measured now)."""
+    frames = models.num_frames
+    if models.device.type != "cuda":
+        return frames
+    free, _total = torch.cuda.mem_get_info(models.device)
+    room = free + torch.cuda.memory_reserved(models.device) - torch.cuda.memory_allocated(models.device)
+    per_frame = vae_activation_bytes("decode", models.resolution) * _element_bytes(models.dtype) / 2
+    return int(max(1, min(frames, room * FIT_MARGIN // max(per_frame, 1))))

@@ -96,3 +96,18 @@ def apply_fast_paths(models, options) -> None:
         compile_unet(models.unet)
     if options.autocast:
         autocast_context(options.autocast, models.device)  # validate before the first chunk
+
+
+def attach_deepcache(options, models):
+    """(cache attached to the UNet for this run, per-step hook) or (None, None)."""
+    if not options.deepcache:
+        return None, None
+    from latentsync.models.deepcache import DeepCache
+
+    cache = DeepCache(models.unet).enable()
+
+    def hook(step: int) -> None:
+        if step == 0:
+            cache.reset()  # a new chunk: nothing cached applies
+
+    return cache, hook

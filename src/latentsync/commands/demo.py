@@ -16,6 +16,7 @@ from pathlib import Path
 from latentsync import weights
 from latentsync.commands.infer import (
     add_generation_arguments,
+    add_job_arguments,
     add_model_arguments,
     options_from_args,
     validate,
@@ -63,10 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="S",
         help="lip-sync only the first S seconds of the speech: a quicker first look on a CPU (default: all 9.6 s)",
     )
-    add_model_arguments(p)
-    add_generation_arguments(p)
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=run)
+    add_job_arguments(p, run)
 
 
 def compare_path(args: argparse.Namespace) -> Path:

@@ -101,6 +101,14 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_job_arguments(p: argparse.ArgumentParser, run) -> None:
+    """Model and generation flags, ``--quiet`` and the handler: the tail of ``demo`` and ``batch``."""
+    add_model_arguments(p)
+    add_generation_arguments(p)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
 def add_speed_arguments(p: argparse.ArgumentParser) -> None:
     """Opt-in fast paths (latentsync.pipeline.fast_paths); none is on by default."""
     p.add_argument(

@@ -131,6 +131,18 @@ def demo_missing_message(missing: list[tuple[str, str]], reason: str, model: str
     )
 
 
+def warn_if_cpu(options) -> None:
+    """The published UNet costs ~49 TFLOPs per frame at 20 steps (docs/cost_model.md): minutes per
+    frame on a CPU. Say so before starting, with the flags that make a first look affordable."""
+    from latentsync.pipeline.device import pick_device
+
+    if options.unet_checkpoint is None and pick_device(options.device).type == "cpu":
+        logger.warning(
+            "warning: no GPU, so the published model runs on the CPU at minutes per frame (the whole clip is "
+            "240 frames); for a first look: --seconds 1 --steps 5 --deepcache (about 50x less work)"
+        )
+
+
 def infer_hint(args: argparse.Namespace, prog: str) -> str:
     """The ``infer`` command for the user's own files, with the model flags this demo ran with."""
     reference = argparse.ArgumentParser(add_help=False)
@@ -161,6 +173,7 @@ def run(args: argparse.Namespace) -> int:
     validate(options)
     check_detector_installed(options.face_detector)  # before a 5 GB download, not after
     fetch_weights(options, prog)
+    warn_if_cpu(options)
     if args.seconds is not None:
         options.audio = speech_excerpt(args.seconds, options.output.parent)
     summary = run_inference(options)

@@ -158,6 +158,7 @@ def test_demo_fetches_missing_weights_then_runs(tiny_models, tmp_path):
         (["--seconds", "0"], "--seconds must be between 0 and 3600"),
         (["--output", "same.mp4", "--compare", "same.mp4"], "--compare must differ from --output"),
         (["--output", "missing/out.mp4", "--seconds", "1"], "output directory does not exist"),
+        (["--compare", "missing/side.mp4"], "folder of --compare does not exist: missing"),
     ],
 )
 def test_demo_bad_arguments_exit_2_before_any_work(tmp_path, monkeypatch, capsys, tiny_models, argv, message):

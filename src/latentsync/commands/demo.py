@@ -71,6 +71,8 @@ def compare_path(args: argparse.Namespace) -> Path:
     path = args.compare or args.output.parent / COMPARE_NAME
     if path.resolve() == args.output.resolve():
         raise ConfigError(f"--compare must differ from --output ({path}): use --compare PATH")
+    if not path.parent.is_dir():
+        raise InputError(f"folder of --compare does not exist: {path.parent}")
     return path
 
 

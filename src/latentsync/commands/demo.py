@@ -71,8 +71,9 @@ def compare_path(args: argparse.Namespace) -> Path:
     path = args.compare or args.output.parent / COMPARE_NAME
     if path.resolve() == args.output.resolve():
         raise ConfigError(f"--compare must differ from --output ({path}): use --compare PATH")
-    if not path.parent.is_dir():
-        raise InputError(f"folder of --compare does not exist: {path.parent}")
+    for folder, what in ((args.output.parent, "output directory"), (path.parent, "folder of --compare")):
+        if not folder.is_dir():
+            raise InputError(f"{what} does not exist: {folder}")
     return path
 
 
@@ -83,8 +84,6 @@ def speech_excerpt(seconds: float, folder: Path) -> Path:
     from latentsync.audio.io import load_audio, write_wav
     from latentsync.video.atomic import atomic_output
 
-    if not folder.is_dir():
-        raise InputError(f"output directory does not exist: {folder}")
     if not os.access(folder, os.W_OK):
         raise InputError(f"output directory is not writable: {folder}")
     path = folder / f".demo_speech_{seconds:g}s.wav"

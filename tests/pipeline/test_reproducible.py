@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,19 +18,9 @@ import pytest
 from latentsync.pipeline.journal import work_dir_for
 from tests.helpers import media
 from tests.helpers.tiny_models import tiny_infer_argv
+from tests.pipeline.test_end_to_end import _cli
 
-REPO = Path(__file__).resolve().parents[2]
 FRAMES = 40
-
-
-def _cli(args: list[str]) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "latentsync", *args],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def _run(args: list[str]) -> str:

@@ -110,3 +110,19 @@ def moving_texture(count: int, width: int, height: int) -> list[np.ndarray]:
         grain = rng.integers(0, 6, base.shape, dtype=np.uint8)
         frames.append(np.roll(base, 3 * k, axis=1) // 2 + grain + 64)
     return frames
+
+
+def decoded_frames(monkeypatch) -> list[int]:
+    """Counts frames decoded through SeekableVideo (the one path every reader uses): ``counter[0]``."""
+    import latentsync.video.seekable as seekable
+
+    counter = [0]
+    original = seekable.decode_video_frames
+
+    def counting(*args, **kwargs):
+        for frame in original(*args, **kwargs):
+            counter[0] += 1
+            yield frame
+
+    monkeypatch.setattr(seekable, "decode_video_frames", counting)
+    return counter

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from latentsync import weights
+from latentsync.face.blend_region import BLEND_MODES, DEFAULT_BLEND
 
 logger = logging.getLogger(__name__)
 
@@ -83,10 +84,34 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
         help="lip-sync the I-th face from the left instead of the largest",
     )
     p.add_argument(
-        "--fps",
-        type=float,
+        "--blend",
+        default=DEFAULT_BLEND,
+        choices=list(BLEND_MODES),
+        help="paste-back region: mouth = only the region the model regenerates (source pixels elsewhere), "
+        "face = the whole crop, as the original (default: %(default)s)",
+    )
+    p.add_argument(
+        "--enhancer",
         default=None,
-        help="output frame rate (default: the source's; 25 = the original's)",
+        metavar="gfpgan|codeformer|PATH",
+        help="restore the generated face before paste-back (GFPGAN v1.4, CodeFormer, or any spandrel "
+        "face-restoration/super-resolution checkpoint); needs the enhance extra (default: off)",
+    )
+    p.add_argument(
+        "--enhancer-strength",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="0..1 blend of the restored face over the generated one (default: %(default)s)",
+    )
+    p.add_argument(
+        "--fps",
+        type=fps_choice,
+        default="model",
+        metavar="model|source|N",
+        help="model = output at the source rate, the UNet on its 25 fps training timeline (each output frame "
+        "shows the generated mouth of its time); source = the UNet at the source rate; N = output resampled "
+        "to N fps, UNet at 25 fps (25 = the original's) (default: %(default)s)",
     )
     p.add_argument(
         "--keep-video-length",
@@ -99,6 +124,27 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--crf", type=int, default=18, help="encoder quality, lower is better (default: %(default)s)"
     )
+
+
+def fps_choice(value: str) -> str | float:
+    """``--fps``: the words ``model``/``source`` or an output frame rate."""
+    if value in ("model", "source"):
+        return value
+    try:
+        return float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected model, source or a number, got {value!r}") from None
+
+
+def timelines(fps: str | float | None) -> tuple[float | None, float | None]:
+    """``--fps`` value -> (output rate or None = the source's, UNet rate or None = the output's)."""
+    from latentsync.pipeline.options import MODEL_FPS
+
+    if fps == "source":
+        return None, None
+    if fps in (None, "model"):
+        return None, MODEL_FPS
+    return float(fps), MODEL_FPS
 
 
 def add_speed_arguments(p: argparse.ArgumentParser) -> None:
@@ -175,7 +221,11 @@ def options_from_args(args: argparse.Namespace):
         batch_chunks=args.batch_chunks,
         face_detector=args.face_detector,
         face_index=args.face_index,
-        fps=args.fps,
+        blend=getattr(args, "blend", DEFAULT_BLEND),
+        enhancer=getattr(args, "enhancer", None),
+        enhancer_strength=getattr(args, "enhancer_strength", 1.0),
+        fps=timelines(args.fps)[0],
+        model_fps=timelines(args.fps)[1],
         keep_video_length=args.keep_video_length,
         codec=args.codec,
         crf=args.crf,
@@ -199,6 +249,8 @@ def validate(options) -> None:
         raise ConfigError(f"--batch-chunks must be >= 1, got {options.batch_chunks}")
     if options.fps is not None and not 1 <= options.fps <= 240:
         raise ConfigError(f"--fps must be between 1 and 240, got {options.fps}")
+    if not 0 <= options.enhancer_strength <= 1:
+        raise ConfigError(f"--enhancer-strength must be between 0 and 1, got {options.enhancer_strength}")
     if not 0 <= options.crf <= 51:
         raise ConfigError(f"--crf must be between 0 and 51, got {options.crf}")
     if options.segment_chunks < 1:

@@ -7,9 +7,11 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from latentsync.face.blend_region import DEFAULT_BLEND
 from latentsync.weights import DEFAULT_MODEL
 
 UNET_CONFIG_FOR_MODEL = {"1.6": "stage2_512", "1.5": "stage2"}
+MODEL_FPS = 25.0  # the published weights' training frame rate (see pipeline/retime.py)
 
 
 @dataclass
@@ -31,7 +33,11 @@ class InferenceOptions:
     batch_chunks: int = 1
     face_detector: str = "mediapipe"
     face_index: int | None = None
-    fps: float | None = None  # None keeps the source rate
+    blend: str = DEFAULT_BLEND  # "mouth": only the mask region replaces the source; "face": the whole crop
+    enhancer: str | None = None  # gfpgan | codeformer | a spandrel checkpoint path (face/enhancer.py)
+    enhancer_strength: float = 1.0  # 0 = the generated crop, 1 = the restored one
+    fps: float | None = None  # output rate; None keeps the source rate
+    model_fps: float | None = MODEL_FPS  # the UNet's timeline; None = the output rate (--fps source)
     keep_video_length: bool = False
     codec: str = "libx264"
     crf: int = 18
@@ -69,7 +75,9 @@ class InferenceOptions:
             "dtype",
             "face_detector",
             "face_index",
+            "blend",
             "fps",
+            "model_fps",
             "keep_video_length",
             "codec",
             "crf",
@@ -81,6 +89,8 @@ class InferenceOptions:
         for key in ("autocast", "channels_last", "compile", "vae_tiling"):
             if getattr(self, key):
                 data[key] = str(getattr(self, key))
+        if self.enhancer:
+            data["enhancer"] = f"{self.enhancer}@{self.enhancer_strength}"
         for name in ("video", "audio"):
             path = getattr(self, name)
             stat = path.stat()

@@ -121,3 +121,18 @@ def test_deterministic_gfpgan_and_codeformer_checkpoints_load_by_path(tmp_path):
     (tmp_path / "GFPGANv1.4.pth").unlink()
     codeformer = FaceEnhancer(write_codeformer(tmp_path / "codeformer.pth"))
     assert codeformer.descriptor.architecture.id == "CodeFormer" and codeformer.scale == 1
+
+
+def test_cli_enhancer_name_missing_offline_exits_2_with_one_line(tmp_path):
+    from tests.helpers import media
+
+    clip = media.write_video(tmp_path / "clip.mp4", media.demo_frames(2))
+    audio = media.write_audio(tmp_path / "speech.wav", media.demo_audio(0.2))
+    argv = ["infer", "--video", str(clip), "--audio", str(audio), "--output", str(tmp_path / "o.mp4")]
+    env = {"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(tmp_path / "empty-cache")}
+    result = _cli([*argv, "--enhancer", "gfpgan"], env, tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
+    assert "latentsync download --enhancer gfpgan" in lines[0]
+    assert not (tmp_path / "o.mp4").exists()

@@ -51,17 +51,30 @@ class InferenceOptions:
     compile: bool = False
     vae_slicing: bool = False
     vae_tiling: bool = False
+    # memory switches (latentsync.pipeline.offload, latentsync.pipeline.estimate); outputs unchanged
+    offload: str = "none"  # none | model (one model on the device at a time) | sequential (per submodule)
+    low_vram: bool = (
+        False  # preset: offload=model, VAE slicing, dtype auto (fp16 on CUDA), tiling above 512 px
+    )
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.video, self.audio, self.output = Path(self.video), Path(self.audio), Path(self.output)
+        if self.low_vram:
+            if self.offload == "none":
+                self.offload = "model"
+            self.vae_slicing = True
 
     @property
     def unet_config_name(self) -> str:
         return self.unet_config or UNET_CONFIG_FOR_MODEL[self.model]
 
-    def fingerprint(self) -> str:
-        """Identifies inputs + every option that changes output pixels (for resuming safely)."""
+    def fingerprint(self, device_type: str | None = None, torch_dtype: object = None) -> str:
+        """Identifies inputs + every option that changes output pixels (for resuming safely).
+
+        ``device_type``/``torch_dtype`` are what the run really resolved (``cuda``, ``torch.float16``),
+        not "auto": a GPU fp16 run is never continued on the CPU in fp32 into the same output.
+        """
         keys = (
             "model",
             "unet_config",
@@ -85,8 +98,12 @@ class InferenceOptions:
             "fade_frames",
         )
         data = {k: str(asdict(self)[k]) for k in keys}
+        if device_type is not None:
+            data["device_type"] = str(device_type)
+        if torch_dtype is not None:
+            data["dtype"] = str(torch_dtype)
         # switches that may move pixels slightly; only when set, so default fingerprints stay as they were
-        for key in ("autocast", "channels_last", "compile", "vae_tiling"):
+        for key in ("autocast", "channels_last", "compile", "vae_tiling", "low_vram"):
             if getattr(self, key):
                 data[key] = str(getattr(self, key))
         if self.enhancer:

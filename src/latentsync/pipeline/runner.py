@@ -29,11 +29,13 @@ from latentsync.face.mask import mouth_mask
 from latentsync.face.paste_back import paste_back_roi
 from latentsync.pipeline.chunker import Chunk, ChunkPlanner
 from latentsync.pipeline.crops import crops_to_paste
+from latentsync.pipeline.estimate import reports_out_of_memory, vae_frames_for
 from latentsync.pipeline.faces import FaceStage, FrameItem
-from latentsync.pipeline.fast_paths import apply_fast_paths
+from latentsync.pipeline.fast_paths import apply_fast_paths, attach_deepcache
 from latentsync.pipeline.generate import LipsyncGenerator, initial_noise
 from latentsync.pipeline.journal import Journal, Segment, work_dir_for
 from latentsync.pipeline.models import InferenceModels, load_inference_models
+from latentsync.pipeline.oom import memory_stage
 from latentsync.pipeline.options import InferenceOptions
 from latentsync.pipeline.retime import Retimer
 from latentsync.pipeline.source import iter_output_frames
@@ -141,13 +143,14 @@ class _Stages:
             if item.index % self.segment_frames == 0:
                 item.state = {"faces": face_stage.state_dict()}
             if item.in_audio:
-                face_stage.process(item)
+                with memory_stage("face detection"):
+                    face_stage.process(item)
             yield item
 
     def paste(self, runner: StageRunner, generated: queue.Queue) -> Iterator[FrameItem]:
         for item in runner.iterate(generated):
             if item.generated is not None and item.alpha > 0:
-                with self.timings.measure("paste", 1):
+                with self.timings.measure("paste", 1), memory_stage("paste-back"):
                     height, width = item.generated.shape[-2:]
                     affine, region = paste_geometry(
                         item.affine,
@@ -168,6 +171,7 @@ class _Stages:
             yield item
 
 
+@reports_out_of_memory  # one sentence with the estimate and a setting that fits; segments stay
 def run_inference(
     options: InferenceOptions,
     models: InferenceModels | None = None,
@@ -202,7 +206,8 @@ def run_inference(
     segment_frames = models.num_frames * max(1, options.segment_chunks)
 
     journal = Journal(work_dir_for(options.output))
-    data = journal.open(options.fingerprint(), total, segment_frames, options.resume)
+    fingerprint = options.fingerprint(models.device.type, models.dtype)  # resolved, never "auto"
+    data = journal.open(fingerprint, total, segment_frames, options.resume)
     start = data.next_start
     stages = _Stages(options, models, video_info, out_fps, total, audio_frames, segment_frames)
     stages.timings = timings
@@ -223,7 +228,7 @@ def run_inference(
         planner.load_state_dict(data.state["planner"])
 
     mask = torch.from_numpy(mouth_mask(models.resolution))
-    deepcache, deepcache_hook = _deepcache(options, models)
+    deepcache, deepcache_hook = attach_deepcache(options, models)
     generator = LipsyncGenerator(
         models.unet,
         models.vae,
@@ -236,6 +241,7 @@ def run_inference(
     )
     generator.timings = timings
     generator.autocast = options.autocast
+    generator.vae_frames = vae_frames_for(models)
     noise = initial_noise(options.seed, models.resolution // 8)
 
     bar = None
@@ -339,21 +345,6 @@ def _enhancer_weights(options: InferenceOptions) -> Path | None:
     return enhancer_path(options.enhancer)
 
 
-def _deepcache(options: InferenceOptions, models: InferenceModels):
-    """(cache attached to the UNet for this run, per-step hook) or (None, None)."""
-    if not options.deepcache:
-        return None, None
-    from latentsync.models.deepcache import DeepCache
-
-    cache = DeepCache(models.unet).enable()
-
-    def hook(step: int) -> None:
-        if step == 0:
-            cache.reset()  # a new chunk: nothing cached applies
-
-    return cache, hook
-
-
 def _generate_all(
     runner, planner, generator, cursor, noise, stages, q_faces, q_generated, batch_chunks
 ) -> None:
@@ -366,7 +357,7 @@ def _generate_all(
         faces = torch.stack(
             [torch.stack([torch.from_numpy(i.face).permute(2, 0, 1) for i in c.items]) for c in batch]
         )
-        with stages.timings.measure("audio", sum(len(c) for c in batch)):
+        with stages.timings.measure("audio", sum(len(c) for c in batch)), memory_stage("audio features"):
             audio = torch.stack([torch.stack([cursor.chunk(i.index) for i in c.items]) for c in batch])
         out = generator.generate(faces, audio, noise).output  # [B, F, 3, r, r]
         for chunk, frames in zip(batch, out):

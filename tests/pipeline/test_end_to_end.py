@@ -49,18 +49,20 @@ def test_output_keeps_format_background_and_changes_mouth(
 
 
 def test_same_seed_same_frames_other_seed_differs(
-    tmp_path, tiny_models, tiny_inference_models, media_dir_small
+    tmp_path, tiny_models, tiny_inference_models, media_dir_small, clip_700
 ):
+    """At 700x700 (not a multiple of 16) with three segments, the last one partial."""
     runs = {}
     for name, seed in (("a", 3), ("b", 3), ("c", 4)):
         out = tmp_path / f"{name}.mp4"
         run_inference(
             tiny_options(
-                tiny_models, media_dir_small / "clip.mp4", media_dir_small / "speech.wav", out, seed=seed
+                tiny_models, clip_700, media_dir_small / "speech.wav", out, seed=seed, segment_chunks=1
             ),
             tiny_inference_models,
         )
         runs[name] = media.read_frames(out)
+    assert len(runs["a"]) == len(runs["b"]) == 40 and runs["a"][0].shape == (700, 700, 3)
     assert all(np.array_equal(x, y) for x, y in zip(runs["a"], runs["b"]))
     assert any(not np.array_equal(x, y) for x, y in zip(runs["a"], runs["c"]))
 
@@ -107,7 +109,7 @@ def test_keep_video_length_passes_rest_through(tmp_path, tiny_models, tiny_infer
 
 
 def test_deepcache_runs_leave_shared_models_clean(
-    tmp_path, tiny_models, tiny_inference_models, media_dir_small
+    tmp_path, tiny_models, tiny_inference_models, media_dir_small, clip_700
 ):
     """The app and batch reuse loaded models: a DeepCache run must not stay attached to the UNet."""
     clip, audio = media_dir_small / "clip.mp4", media_dir_small / "speech.wav"
@@ -117,8 +119,9 @@ def test_deepcache_runs_leave_shared_models_clean(
             tiny_inference_models,
         )
         assert tiny_inference_models.unet.deep_cache is None
-    plain = tmp_path / "plain.mp4"
-    run_inference(tiny_options(tiny_models, clip, audio, plain, steps=2), tiny_inference_models)
-    again = tmp_path / "again.mp4"
-    run_inference(tiny_options(tiny_models, clip, audio, again, steps=2), tiny_inference_models)
-    assert all(np.array_equal(x, y) for x, y in zip(media.read_frames(plain), media.read_frames(again)))
+    plain, again = tmp_path / "plain.mp4", tmp_path / "again.mp4"
+    for out in (plain, again):  # 700x700: not a multiple of 16
+        run_inference(tiny_options(tiny_models, clip_700, audio, out, steps=2), tiny_inference_models)
+    plain_frames, again_frames = media.read_frames(plain), media.read_frames(again)
+    assert len(plain_frames) == len(again_frames) == 40 and plain_frames[0].shape == (700, 700, 3)
+    assert all(np.array_equal(x, y) for x, y in zip(plain_frames, again_frames))

@@ -104,18 +104,26 @@ def collate(items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
 @torch.no_grad()
 def evaluate(trainer: UNetTrainer, unet, windows: list[dict], batch_size: int) -> tuple[float, float, float]:
     """(mse, mse with shifted audio, 2-alt) over the held-out windows, in the mouth region."""
-    objective = dataclasses.replace(trainer.objective(), weights={"recon": 1.0}, sync=None, lpips=None, trepa=None)
+    objective = dataclasses.replace(
+        trainer.objective(), weights={"recon": 1.0}, sync=None, lpips=None, trepa=None
+    )
     unet.eval()
     own, shifted = [], []
     for first in range(0, len(windows), batch_size):
         batch = collate(windows[first : first + batch_size])
         for audio_key, out in (("audio_embeds", own), ("shifted_audio_embeds", shifted)):
             step = objective.step(
-                unet, {**batch, "audio_embeds": batch[audio_key]}, torch.Generator().manual_seed(10_000 + first)
+                unet,
+                {**batch, "audio_embeds": batch[audio_key]},
+                torch.Generator().manual_seed(10_000 + first),
             )
             masks = batch["masks"].flatten(0, 1)
             region = F.interpolate(masks, size=step.noise.shape[-1]) == 0  # regenerated pixels
-            region = region.view(len(batch["masks"]), -1, 1, *region.shape[-2:]).transpose(1, 2).to(step.noise.device)
+            region = (
+                region.view(len(batch["masks"]), -1, 1, *region.shape[-2:])
+                .transpose(1, 2)
+                .to(step.noise.device)
+            )
             error = (step.pred_noise.float() - step.noise.float()).pow(2) * region
             out.append(error.sum((1, 2, 3, 4)) / (region.sum((1, 2, 3, 4)) * step.noise.shape[1]))
     unet.train()
@@ -137,7 +145,9 @@ def build(args) -> tuple[UNetTrainer, torch.nn.Module, list[torch.nn.Parameter]]
     trainer = UNetTrainer(config)
     unet = load_unet(config, args.unet_checkpoint) if args.unet_checkpoint else build_unet(config)
     unet.to(trainer.device).train()
-    patterns = list(config.run.get("trainable_modules") or []) if config.model.get("use_motion_module") else []
+    patterns = (
+        list(config.run.get("trainable_modules") or []) if config.model.get("use_motion_module") else []
+    )
     params = select_trainable(unet, patterns)
     if config.run.get("enable_gradient_checkpointing"):
         unet.enable_gradient_checkpointing()
@@ -146,7 +156,9 @@ def build(args) -> tuple[UNetTrainer, torch.nn.Module, list[torch.nn.Parameter]]
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clips", type=Path, required=True, help="preprocessed clips: a file list or a folder")
+    parser.add_argument(
+        "--clips", type=Path, required=True, help="preprocessed clips: a file list or a folder"
+    )
     parser.add_argument("--minutes", type=float, default=15.0, help="wall-clock budget of training + evals")
     parser.add_argument("--work", type=Path, default=Path("/tmp/unet_learning"))
     parser.add_argument("--config", default="stage2", help="packaged UNet config name or YAML file")
@@ -154,7 +166,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override")
     parser.add_argument("--unet-checkpoint", type=Path, help="start from these weights (else from scratch)")
     parser.add_argument("--vae", help="VAE folder or hub id (else ckpt.vae_path / the weights resolver)")
-    parser.add_argument("--whisper", help="Whisper checkpoint (else ckpt.whisper_path / the weights resolver)")
+    parser.add_argument(
+        "--whisper", help="Whisper checkpoint (else ckpt.whisper_path / the weights resolver)"
+    )
     parser.add_argument("--batch-size", type=int, default=2)
     parser.add_argument("--eval-samples", type=int, default=32)
     parser.add_argument("--eval-every", type=float, default=60.0, help="seconds")
@@ -188,7 +202,9 @@ def main(argv: list[str] | None = None) -> None:
         len(windows),
         sum(p.numel() for p in params) / 1e6,
     )
-    print(f"{'step':>6} {'minutes':>7} {'train loss':>10} {'mse':>7} {'mse(shift)':>10} {'audio gain':>10} {'2-alt':>6}")
+    print(
+        f"{'step':>6} {'minutes':>7} {'train loss':>10} {'mse':>7} {'mse(shift)':>10} {'audio gain':>10} {'2-alt':>6}"
+    )
     started, next_eval, step, recent, curve = time.monotonic(), 0.0, 0, [], []
     while True:
         elapsed = time.monotonic() - started

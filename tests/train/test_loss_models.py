@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from latentsync.errors import MissingWeightsError
-from latentsync.train.losses import cosine_loss, mixed_noise, one_step_x0, syncnet_visual_input
+from latentsync.train.losses import cosine_loss, one_step_x0, syncnet_visual_input
 from latentsync.train.lpips import LPIPS, load_lpips
 from latentsync.train.trepa import VIDEOMAE_G, VideoViT, ViTConfig, load_trepa
 from tests.train.conftest import TINY_VIT

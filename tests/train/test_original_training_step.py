@@ -11,7 +11,6 @@ from latentsync.models.checkpoint_io import load_strict
 from latentsync.models.stable_syncnet import StableSyncNet
 from latentsync.models.unet_io import build_unet
 from latentsync.pipeline.generate import make_scheduler
-from latentsync.pipeline.models import load_vae
 from latentsync.train.losses import mixed_noise
 from latentsync.train.lpips import LPIPS
 from latentsync.train.syncnet_trainer import SyncNetTrainer
@@ -53,7 +52,11 @@ def test_syncnet_step_matches_original(variant, tmp_path, tiny_models, request):
     config = load_config(
         f"syncnet_{variant}",
         "syncnet",
-        [f"data.train_output_dir={tmp_path}", f"ckpt.vae_path={tiny_models / 'vae'}", "run.tensorboard=false"],
+        [
+            f"data.train_output_dir={tmp_path}",
+            f"ckpt.vae_path={tiny_models / 'vae'}",
+            "run.tensorboard=false",
+        ],
     )
     trainer = SyncNetTrainer(config)
     model = StableSyncNet(config.model)
@@ -123,10 +126,6 @@ def test_unet_step_matches_original(pixel_attn_state):
     assert fx.relative(out.loss.item(), ref["loss.total"].item()) <= LOSS_RTOL
 
     names = dict(unet.named_parameters())
-    for term, value in out.terms.items():
-        grads = torch.autograd.grad(value, params, retain_graph=True, allow_unused=True)
-        by_id = {id(p): g for p, g in zip(params, grads, strict=True)}
-        grad_norm_check({k: by_id.get(id(p)) for k, p in names.items()}, ref, f"grad_norm.{term}.")
     out.loss.backward()
     grad_norm_check({k: p.grad for k, p in names.items()}, ref, "grad_norm.total.")
     total_grad_norm_check(params, ref, "grad_norm.total.__total__")

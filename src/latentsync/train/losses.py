@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from einops import rearrange
 
+from latentsync.models.vae import SCALING_FACTOR
+
 
 def cosine_loss(vision_embeds: torch.Tensor, audio_embeds: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Binary cross-entropy of the cosine similarity against ``y`` (1 = in sync), per sample.
@@ -46,7 +48,9 @@ def syncnet_visual_input(frames: torch.Tensor, lower_half: bool) -> torch.Tensor
     return stacked
 
 
-def mixed_noise(like: torch.Tensor, alpha: float | None, generator: torch.Generator | None = None) -> torch.Tensor:
+def mixed_noise(
+    like: torch.Tensor, alpha: float | None, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """Noise shaped like the video latents ``like`` [B, C, F, h, w], drawn as the original draws it.
 
     ``alpha`` set: a part shared by all frames plus an independent part, with variances
@@ -66,6 +70,20 @@ def mixed_noise(like: torch.Tensor, alpha: float | None, generator: torch.Genera
     shared_std = (alpha**2 / (1 + alpha**2)) ** 0.5
     independent_std = (1 / (1 + alpha**2)) ** 0.5
     return draw() * independent_std + shared * shared_std
+
+
+def vae_sample(vae, pixels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """[N, 3, H, W] pixels -> scaled latents: a posterior sample (mean + std * eps), as the original
+    trains on, with eps from the CPU ``generator`` (never the global RNG, so resumes are exact)."""
+    with torch.no_grad():
+        posterior = vae.encode(pixels).latent_dist
+        eps = torch.randn(posterior.mean.shape, generator=generator).to(posterior.mean)
+        return (posterior.mean + posterior.std * eps) * SCALING_FACTOR
+
+
+def step_generator(seed: int, micro: int, rank: int) -> torch.Generator:
+    """The generator of every draw of micro step ``micro`` on process ``rank``."""
+    return torch.Generator().manual_seed(seed * 1_000_003 + micro * 7919 + rank)
 
 
 def one_step_x0(

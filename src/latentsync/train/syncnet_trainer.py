@@ -11,13 +11,18 @@ from omegaconf import DictConfig
 from latentsync.errors import ConfigError
 from latentsync.models.checkpoint_io import load_strict
 from latentsync.models.stable_syncnet import StableSyncNet
-from latentsync.pipeline.generate import VAE_SCALING_FACTOR
 from latentsync.train.audio_cache import ClipAudio
 from latentsync.train.checkpoints import load_checkpoint
 from latentsync.train.clips import list_clips
 from latentsync.train.common import get, model_weight, output_dir, save_config, step_loader
 from latentsync.train.loop import StepLoop, TrainResult, make_accelerator, make_lr_scheduler
-from latentsync.train.losses import cosine_loss, offsets_loss, syncnet_visual_input
+from latentsync.train.losses import (
+    cosine_loss,
+    offsets_loss,
+    step_generator,
+    syncnet_visual_input,
+    vae_sample,
+)
 from latentsync.train.syncnet_dataset import SyncNetDataset
 
 logger = logging.getLogger(__name__)
@@ -75,18 +80,13 @@ class SyncNetTrainer:
 
     def step_generator(self, micro: int) -> torch.Generator:
         """The generator of the latent config's VAE sample at micro step ``micro`` (exact resumes)."""
-        seed = self.seed * 1_000_003 + micro * 7919 + self.accelerator.process_index
-        return torch.Generator().manual_seed(seed)
+        return step_generator(self.seed, micro, self.accelerator.process_index)
 
     def visual_input(self, frames: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """[B, F, 3, H, W] pixels -> SyncNet input (VAE latents, a posterior sample, for the latent config)."""
         if self.vae is not None:
             flat = rearrange(frames, "b f c h w -> (b f) c h w")
-            generator = generator or self.step_generator(0)
-            with torch.no_grad():
-                posterior = self.vae.encode(flat).latent_dist
-                eps = torch.randn(posterior.mean.shape, generator=generator).to(posterior.mean)
-                latents = (posterior.mean + posterior.std * eps) * VAE_SCALING_FACTOR
+            latents = vae_sample(self.vae, flat, generator or self.step_generator(0))
             frames = rearrange(latents, "(b f) c h w -> b f c h w", f=frames.shape[1])
         return syncnet_visual_input(frames, self.lower_half)
 

@@ -22,7 +22,14 @@ from omegaconf import DictConfig
 
 from latentsync.models.vae import SCALING_FACTOR
 from latentsync.train.common import get
-from latentsync.train.losses import cosine_loss, lower_half, mixed_noise, one_step_x0, syncnet_visual_input
+from latentsync.train.losses import (
+    cosine_loss,
+    lower_half,
+    mixed_noise,
+    one_step_x0,
+    syncnet_visual_input,
+    vae_sample,
+)
 
 LOSS_TERMS = ("recon", "sync", "lpips", "trepa")
 
@@ -75,7 +82,9 @@ class UNetObjective:
     trepa: torch.nn.Module | None = None
 
     @classmethod
-    def from_config(cls, config: DictConfig, vae, scheduler, sync=None, lpips=None, trepa=None) -> UNetObjective:
+    def from_config(
+        cls, config: DictConfig, vae, scheduler, sync=None, lpips=None, trepa=None
+    ) -> UNetObjective:
         """The objective a UNet config asks for, with the (frozen) models the trainer loaded."""
         mixed = bool(get(config, "run.use_mixed_noise", False))
         return cls(
@@ -92,15 +101,8 @@ class UNetObjective:
         )
 
     def encode(self, pixels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """[B, F, 3, H, W] -> scaled latents [B, 4, F, h, w]: a posterior sample, as the original.
-
-        The sample draws on the CPU generator, never the global RNG, so resumes are exact.
-        """
-        flat = rearrange(pixels, "b f c h w -> (b f) c h w")
-        with torch.no_grad():
-            posterior = self.vae.encode(flat).latent_dist
-            eps = torch.randn(posterior.mean.shape, generator=generator).to(posterior.mean)
-            latents = (posterior.mean + posterior.std * eps) * SCALING_FACTOR
+        """[B, F, 3, H, W] -> scaled latents [B, 4, F, h, w] (a posterior sample, as the original)."""
+        latents = vae_sample(self.vae, rearrange(pixels, "b f c h w -> (b f) c h w"), generator)
         return rearrange(latents, "(b f) c h w -> b c f h w", f=self.num_frames)
 
     def step(
@@ -155,7 +157,9 @@ class UNetObjective:
         sync, n = self.sync, self.num_frames
         if self.pixel_supervise:
             if pred_pixels.shape[-1] != sync.resolution:
-                pred_pixels = F.interpolate(pred_pixels, size=(sync.resolution, sync.resolution), mode="bicubic")
+                pred_pixels = F.interpolate(
+                    pred_pixels, size=(sync.resolution, sync.resolution), mode="bicubic"
+                )
             frames = rearrange(pred_pixels, "(b f) c h w -> b f c h w", f=n)
         else:
             frames = rearrange(pred_latents, "b c f h w -> b f c h w")

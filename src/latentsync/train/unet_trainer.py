@@ -21,6 +21,7 @@ from latentsync.train.checkpoints import load_checkpoint
 from latentsync.train.clips import list_clips
 from latentsync.train.common import aux_weight, get, model_weight, output_dir, save_config, step_loader
 from latentsync.train.loop import StepLoop, TrainResult, make_accelerator, make_lr_scheduler
+from latentsync.train.losses import step_generator
 from latentsync.train.unet_dataset import UNetDataset
 from latentsync.train.unet_objective import SyncTarget, UNetObjective, loss_weights
 
@@ -155,8 +156,7 @@ class UNetTrainer:
 
     def step_generator(self, micro: int) -> torch.Generator:
         """The generator of every draw of micro step ``micro`` on this process (exact resumes)."""
-        seed = self.seed * 1_000_003 + micro * 7919 + self.accelerator.process_index
-        return torch.Generator().manual_seed(seed)
+        return step_generator(self.seed, micro, self.accelerator.process_index)
 
     def losses(self, unet, batch: dict, micro: int) -> tuple[torch.Tensor, dict[str, float]]:
         out = self._objective.step(unet, batch, self.step_generator(micro), self.accelerator.autocast)

@@ -17,7 +17,7 @@ logger = logging.getLogger("latentsync")
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)  # OSError numbers reported as "disk full", not a crash
 
 # Subcommand modules under latentsync.commands, in the order --help lists them.
-COMMANDS = ("infer", "download", "app", "batch", "preprocess", "fileslist", "train", "eval")
+COMMANDS = ("demo", "infer", "download", "app", "batch", "preprocess", "fileslist", "train", "eval")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,6 +49,7 @@ def configure_logging(verbose: bool, quiet: bool = False) -> None:
     )
     for noisy in (
         "httpx",
+        "httpx2",
         "httpcore",
         "urllib3",
         "filelock",
@@ -60,6 +61,14 @@ def configure_logging(verbose: bool, quiet: bool = False) -> None:
         "huggingface_hub",
     ):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def _out_of_memory(exc: BaseException):
+    if not isinstance(exc, (MemoryError, RuntimeError)):
+        return None
+    from latentsync.pipeline.oom import as_out_of_memory
+
+    return as_out_of_memory(exc, "this command")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,13 +88,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except MemoryError:
-        print(
-            "error: out of memory: try --batch-chunks 1, a smaller --dtype, or a machine with more RAM",
-            file=sys.stderr,
-        )
-        return 1
     except Exception as exc:
+        oom = _out_of_memory(exc)
+        if oom is not None:  # raised outside a guarded stage: still one line, exit 2
+            if args.verbose:
+                logger.exception("")
+            print(f"error: {oom}", file=sys.stderr)
+            return oom.exit_code
         if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
             if args.verbose:
                 logger.exception("")

@@ -22,9 +22,10 @@ import torch
 import torch.nn.functional as F
 from omegaconf import DictConfig
 
+from latentsync.audio.io import read_pcm16
 from latentsync.audio.mel import syncnet_melspectrogram
-from latentsync.data.media import read_audio, read_frames
 from latentsync.errors import ConfigError, InputError
+from latentsync.video.reader import read_all_frames
 
 logger = logging.getLogger(__name__)
 
@@ -99,8 +100,8 @@ class ClipCache:
             return self._items[path]
         if not path.is_file():
             raise InputError(f"clip listed in the file list does not exist: {path}")
-        frames = read_frames(path)
-        audio = read_audio(path)
+        frames = read_all_frames(path)
+        audio = read_pcm16(path)
         mel = syncnet_melspectrogram(audio.astype(np.float32) / 32768.0) if audio.size else np.zeros((80, 0))
         self._items[path] = (frames, mel)
         while len(self._items) > self.size:

@@ -35,6 +35,7 @@ class FrameItem:
     state: dict | None = None  # stage states at a segment start, for the journal
     generated: torch.Tensor | None = None  # [3, crop_h, crop_w] in [-1, 1]
     alpha: float = 1.0  # blend weight of the generated face (fades at face-segment edges)
+    segment: int | None = None  # resumable segment, when ``index`` is not an output index (retime.py)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -70,7 +71,6 @@ class FaceStage:
 
     def state_dict(self) -> dict:
         """JSON-able state: the tracked face and the aligner's smoothing bias."""
-        bias = self.aligner._similarity.previous_bias
         current = self.tracker.current
         tracked = None
         if current is not None:
@@ -82,7 +82,7 @@ class FaceStage:
         return {
             "tracked": tracked,
             "missing": self.tracker.missing,
-            "aligner_bias": None if bias is None else [float(v) for v in bias],
+            "aligner_bias": self.aligner.smoothing_state(),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -93,5 +93,4 @@ class FaceStage:
             else Face(*tracked["box"], tracked["score"], np.asarray(tracked["landmarks3"], dtype=np.float32))
         )
         self.tracker.missing = int(state.get("missing", 0))
-        bias = state.get("aligner_bias")
-        self.aligner._similarity.previous_bias = None if bias is None else np.asarray(bias, dtype=np.float64)
+        self.aligner.restore_smoothing(state.get("aligner_bias"))

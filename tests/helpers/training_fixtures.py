@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file
 
-from tests.helpers import golden
+from tests.helpers.detweights import deterministic_tensor
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "training"
 SYNCNET_SEEDS = {"16_pixel_attn": 20181, "16_latent": 20182}
@@ -66,10 +66,9 @@ def assert_inputs_match(fixture: dict[str, torch.Tensor], **inputs: torch.Tensor
 
 def fill_by_name(module: torch.nn.Module, rename=lambda key: key) -> torch.nn.Module:
     """detweights for every parameter, keyed by its name in the published file (``rename``)."""
-    fill = golden.detweights().fill_tensor
     with torch.no_grad():
         for key, param in module.named_parameters():
-            param.copy_(fill(rename(key), param.shape))
+            param.copy_(deterministic_tensor(rename(key), param.shape))
     return module
 
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,9 +21,20 @@ import pytest
 from latentsync.pipeline.journal import work_dir_for
 from tests.helpers import media
 from tests.helpers.tiny_models import tiny_infer_argv
-from tests.pipeline.test_end_to_end import _cli
 
 FRAMES = 40
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _cli(args: list[str]) -> subprocess.Popen:
+    """``latentsync`` as a real process (so it can be killed), output captured."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "latentsync", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _run(args: list[str]) -> str:

@@ -158,6 +158,7 @@ def test_demo_fetches_missing_weights_then_runs(tiny_models, tmp_path):
         (["--seconds", "0"], "--seconds must be between 0 and 3600"),
         (["--output", "same.mp4", "--compare", "same.mp4"], "--compare must differ from --output"),
         (["--output", "missing/out.mp4", "--seconds", "1"], "output directory does not exist"),
+        (["--compare", "missing/side.mp4"], "folder of --compare does not exist: missing"),
     ],
 )
 def test_demo_bad_arguments_exit_2_before_any_work(tmp_path, monkeypatch, capsys, tiny_models, argv, message):
@@ -166,3 +167,25 @@ def test_demo_bad_arguments_exit_2_before_any_work(tmp_path, monkeypatch, capsys
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and message in err and "\n" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_demo_warns_before_running_the_published_model_on_a_cpu(caplog):
+    from latentsync.commands.demo import warn_if_cpu
+    from latentsync.pipeline.options import InferenceOptions
+
+    published = InferenceOptions(video=demo_video(), audio=demo_audio(), output=Path("o.mp4"), device="cpu")
+    warn_if_cpu(published)
+    assert any(
+        "minutes per frame" in r.getMessage() and "--seconds 1" in r.getMessage() for r in caplog.records
+    )
+    caplog.clear()
+    warn_if_cpu(
+        InferenceOptions(
+            video=demo_video(),
+            audio=demo_audio(),
+            output=Path("o.mp4"),
+            device="cpu",
+            unet_checkpoint="tiny.pt",
+        )
+    )
+    assert caplog.records == []

@@ -12,7 +12,7 @@ import pytest
 
 from tests.helpers.golden import REPO
 
-FAST_SUBSET = ["tests/test_fixtures.py", "tests/face/test_align.py", "tests/audio/test_mel.py"]
+FAST_SUBSET = ["tests/test_fixtures.py", "tests/face/test_align.py", "tests/audio/test_syncnet_mel.py"]
 
 
 def _git(*args: str, cwd: Path) -> str:

@@ -73,9 +73,10 @@ def test_segments_are_self_contained():
 
 @pytest.fixture(scope="module")
 def clip_50fps(tmp_path_factory):
-    """16 frames of the test clip, each shown twice, at 50 fps (0.64 s), and 0.64 s of speech."""
+    """16 frames of the test clip at 300x532 (not a multiple of 16), each shown twice, at 50 fps
+    (0.64 s), and 0.64 s of speech."""
     folder = tmp_path_factory.mktemp("fps50")
-    frames = media.demo_frames(16)
+    frames = media.demo_frames(16, (300, 532))
     clip = media.write_video(folder / "clip50.mp4", [f for frame in frames for f in (frame, frame)], fps=50)
     return clip, media.write_audio(folder / "speech.wav", media.demo_audio(0.64, start=2.0))
 

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from latentsync.audio.io import load_audio
-from latentsync.audio.mel import syncnet_melspectrogram
+from latentsync.audio.syncnet_mel import syncnet_melspectrogram
 from latentsync.face.mask import mouth_mask
 from latentsync.train.audio_cache import ClipAudio
 from latentsync.train.clips import list_clips

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from latentsync.audio.io import load_audio
-from latentsync.audio.mel import syncnet_melspectrogram
+from latentsync.audio.syncnet_mel import syncnet_melspectrogram
 from latentsync.cli import main as cli_main
 from latentsync.config import load_config
 from latentsync.models.stable_syncnet import StableSyncNet

@@ -127,6 +127,14 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_job_arguments(p: argparse.ArgumentParser, run) -> None:
+    """Model and generation flags, ``--quiet`` and the handler: the tail of ``demo`` and ``batch``."""
+    add_model_arguments(p)
+    add_generation_arguments(p)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
 def fps_choice(value: str) -> str | float:
     """``--fps``: the words ``model``/``source`` or an output frame rate."""
     if value in ("model", "source"):

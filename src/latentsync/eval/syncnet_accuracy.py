@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from omegaconf import DictConfig
 
 from latentsync.audio.io import read_pcm16
-from latentsync.audio.mel import syncnet_melspectrogram
+from latentsync.audio.syncnet_mel import syncnet_melspectrogram
 from latentsync.errors import ConfigError, InputError
 from latentsync.video.reader import read_all_frames
 
@@ -94,7 +94,7 @@ class ClipCache:
         self.size = size
         self._items: OrderedDict[Path, tuple[np.ndarray, np.ndarray]] = OrderedDict()
 
-    def get(self, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    def frames_and_mel(self, path: Path) -> tuple[np.ndarray, np.ndarray]:
         if path in self._items:
             self._items.move_to_end(path)
             return self._items[path]
@@ -117,7 +117,7 @@ def draw_sample(
     window = mel_window_length(num_frames)
     fps = float(data.video_fps)
     for _ in range(MAX_DRAW_ATTEMPTS):
-        frames, mel = cache.get(clips[rng.randint(0, len(clips) - 1)])
+        frames, mel = cache.frames_and_mel(clips[rng.randint(0, len(clips) - 1)])
         if len(frames) < 2 * num_frames:
             continue
         start = rng.randint(0, len(frames) - num_frames)

@@ -12,7 +12,7 @@ import torch
 
 from latentsync.audio.frame_features import frame_chunk
 from latentsync.audio.io import MODEL_FPS, SAMPLE_RATE, load_audio
-from latentsync.audio.mel import syncnet_melspectrogram
+from latentsync.audio.syncnet_mel import syncnet_melspectrogram
 from latentsync.errors import InputError
 
 logger = logging.getLogger(__name__)

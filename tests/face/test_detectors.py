@@ -46,15 +46,19 @@ def test_unknown_detector_name():
         create_detector("dlib")
 
 
-def test_insightface_missing_weights_names_files_and_command(tmp_path):
+def test_insightface_missing_weights_names_files_and_command(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LATENTSYNC_CHECKPOINTS", raising=False)
+    monkeypatch.setenv("LATENTSYNC_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
     (tmp_path / "models" / "buffalo_l").mkdir(parents=True)
-    (tmp_path / "models" / "buffalo_l" / "det_10g.onnx").write_bytes(b"")
+    (tmp_path / "models" / "buffalo_l" / "det_10g.onnx").write_bytes(b"x")
     with pytest.raises(MissingWeightsError) as error:
-        create_detector("insightface", model_dir=tmp_path)
+        create_detector("insightface", aux_dir=tmp_path)
     message = str(error.value)
     assert isinstance(error.value, LatentSyncError)
     assert "2d106det.onnx" in message and "det_10g.onnx" not in message
-    assert "latentsync download --auxiliary" in message
+    assert "latentsync download --auxiliary insightface_landmark" in message
 
 
 def test_insightface_points_from_106_landmarks():

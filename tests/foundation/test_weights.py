@@ -125,6 +125,7 @@ def _published_files(version: str) -> dict[str, bytes]:
         for name in ("latentsync_unet.pt", "whisper/tiny.pt", "stable_syncnet.pt")
     }
     files.update({f"{weights.VAE_REPO}/{name}": name.encode() * 50 for name in weights.VAE_FILES})
+    files.update({f"{s.repo_id}/{s.filename}": s.key.encode() * 30 for s in weights.face_model_files()})
     return files
 
 
@@ -142,6 +143,9 @@ def test_cli_download_from_stand_in_hub_into_dir_and_cache(tmp_path):
             "ByteDance/LatentSync-1.5/whisper/tiny.pt"
         ]
         assert (ckpt / "sd-vae-ft-mse" / "config.json").is_file()
+        # the face models inference aligns with come in the default set, in the original's layout
+        assert (ckpt / "auxiliary" / "models" / "buffalo_l" / "det_10g.onnx").read_bytes() == b"insightface_det" * 30
+        assert (ckpt / "auxiliary" / "models" / "buffalo_l" / "2d106det.onnx").is_file()
         assert (ckpt / weights.VERSION_MARKER).read_text().strip() == "1.5"
         assert any(r.startswith("GET /ByteDance/LatentSync-1.5/resolve/main/latentsync_unet.pt") for r in log)
 

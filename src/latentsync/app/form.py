@@ -92,6 +92,8 @@ def options_from_form(values: FormValues, settings: AppSettings, output: Path) -
         device=settings.device,
         dtype=settings.dtype,
         face_index=face_index,
+        face_detector=settings.face_detector,
+        aux_dir=settings.aux_dir,
         fps=25.0 if values.fps_choice == FPS_25 else None,
         crf=int(values.crf),
         resume=False,

@@ -26,6 +26,8 @@ class AppSettings:
     whisper: str | None = None
     device: str = "auto"
     dtype: str = "auto"
+    face_detector: str = "auto"  # the page's default; insightface when found, else mediapipe
+    aux_dir: str | None = None  # --aux-dir: auxiliary weights (face models, enhancers)
     temp_root: Path | None = None  # uploads, jobs and results; a fresh temp dir when None
     keep_results_seconds: int = 3600  # finished jobs' files are removed after this
 

@@ -64,6 +64,7 @@ def settings_from_args(args: argparse.Namespace):
         whisper=args.whisper,
         device=args.device,
         dtype=args.dtype,
+        aux_dir=args.aux_dir,
         temp_root=args.temp_dir,
         keep_results_seconds=int(args.keep_results_minutes * 60),
     )

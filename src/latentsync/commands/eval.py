@@ -119,7 +119,7 @@ def _add_sync(commands: argparse._SubParsersAction) -> None:
 
 
 def run_sync(args: argparse.Namespace) -> int:
-    from latentsync.eval.aux_weights import resolve_aux
+    from latentsync.weights import resolve_aux
     from latentsync.eval.lse import evaluate_video_sync, s3fd_boxes
     from latentsync.eval.report import plot_sync_curve, safe_name
     from latentsync.models.s3fd import load_s3fd
@@ -250,7 +250,7 @@ def _add_fvd(commands: argparse._SubParsersAction) -> None:
 
 
 def run_fvd(args: argparse.Namespace) -> int:
-    from latentsync.eval.aux_weights import resolve_aux
+    from latentsync.weights import resolve_aux
     from latentsync.eval.fvd import fvd_between_folders, load_i3d
 
     if args.i3d:
@@ -294,7 +294,7 @@ def _add_iqa(commands: argparse._SubParsersAction) -> None:
 
 
 def run_iqa(args: argparse.Namespace) -> int:
-    from latentsync.eval.aux_weights import resolve_aux
+    from latentsync.weights import resolve_aux
     from latentsync.eval.iqa_score import frame_quality_scores
     from latentsync.models.hyperiqa import load_hyperiqa
 

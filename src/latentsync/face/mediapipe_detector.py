@@ -40,7 +40,7 @@ class MediaPipeFaceDetector:
     def __init__(
         self,
         max_num_faces: int = 4,
-        min_detection_confidence: float = 0.5,
+        min_score: float = 0.5,
         min_tracking_confidence: float = 0.5,
         video_mode: bool = False,
     ):
@@ -50,7 +50,7 @@ class MediaPipeFaceDetector:
             static_image_mode=not video_mode,
             max_num_faces=max_num_faces,
             refine_landmarks=False,
-            min_detection_confidence=min_detection_confidence,
+            min_detection_confidence=min_score,
             min_tracking_confidence=min_tracking_confidence,
         )
 

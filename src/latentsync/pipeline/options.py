@@ -29,8 +29,11 @@ class InferenceOptions:
     device: str = "auto"
     dtype: str = "auto"
     batch_chunks: int = 1
-    face_detector: str = "mediapipe"
+    face_detector: str = "auto"  # insightface when its files are found, else mediapipe
+    face_threshold: float | None = None  # detector's minimum score (None: its default)
+    aux_dir: str | None = None  # --aux-dir: auxiliary weights (face models, enhancers)
     face_index: int | None = None
+    min_face_frames: int = 5  # a face seen in fewer frames in a row is not lip-synced (anti-flicker)
     fps: float | None = None  # None keeps the source rate
     keep_video_length: bool = False
     codec: str = "libx264"
@@ -69,6 +72,7 @@ class InferenceOptions:
             "dtype",
             "face_detector",
             "face_index",
+            "min_face_frames",
             "fps",
             "keep_video_length",
             "codec",
@@ -78,7 +82,7 @@ class InferenceOptions:
         )
         data = {k: str(asdict(self)[k]) for k in keys}
         # switches that may move pixels slightly; only when set, so default fingerprints stay as they were
-        for key in ("autocast", "channels_last", "compile", "vae_tiling"):
+        for key in ("autocast", "channels_last", "compile", "vae_tiling", "face_threshold"):
             if getattr(self, key):
                 data[key] = str(getattr(self, key))
         for name in ("video", "audio"):

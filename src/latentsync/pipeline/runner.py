@@ -15,7 +15,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -52,11 +52,14 @@ class InferenceSummary:
     seconds: float
     output: Path
     resumed_from: int = 0
+    passed: dict[str, int] = field(default_factory=dict)  # frames left unchanged, by reason (this run)
 
     def line(self) -> str:
+        passed = ", ".join(f"{count} {why}" for why, count in self.passed.items() if count)
         return (
             f"{self.frames} frames, face in {self.frames_with_face}, {self.seconds:.1f} s"
-            f"{f' (resumed at frame {self.resumed_from})' if self.resumed_from else ''} -> {self.output}"
+            f"{f' (resumed at frame {self.resumed_from})' if self.resumed_from else ''}"
+            f"{f'; unchanged: {passed}' if passed else ''} -> {self.output}"
         )
 
 
@@ -184,9 +187,16 @@ def run_inference(
     stages = _Stages(options, models, video_info, out_fps, total, audio_frames, segment_frames)
     stages.timings = timings
 
-    face_stage = FaceStage(options.face_detector, models.resolution, options.face_index)
+    face_stage = FaceStage(
+        options.face_detector,
+        models.resolution,
+        options.face_index,
+        aux_dir=options.aux_dir,
+        min_score=options.face_threshold,
+        device=str(models.device),
+    )
     face_stage.timings = timings
-    planner = ChunkPlanner(models.num_frames, segment_frames, options.fade_frames)
+    planner = ChunkPlanner(models.num_frames, segment_frames, options.fade_frames, options.min_face_frames)
     if start and data.state:
         face_stage.load_state_dict(data.state["faces"])
         planner.load_state_dict(data.state["planner"])
@@ -281,7 +291,9 @@ def run_inference(
         mux_audio(joined, options.audio, tmp_out, duration_seconds=duration)
     faces_total = journal.data.faces
     journal.remove()
-    summary = InferenceSummary(total, faces_total, time.monotonic() - started, options.output, start)
+    passed = dict(face_stage.passed)
+    passed[f"face in fewer than {options.min_face_frames} frames in a row"] = planner.brief_frames
+    summary = InferenceSummary(total, faces_total, time.monotonic() - started, options.output, start, passed)
     if timings is not NO_TIMES:
         timings.wall_seconds = summary.seconds
     logger.info("done: %s", summary.line())

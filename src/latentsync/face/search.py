@@ -1,7 +1,10 @@
 """Second looks for faces a detector misses on the plain frame: grayscale video and small faces in 4K.
 
-- Grayscale (or nearly): MediaPipe's face detector often finds nothing on a gray image. A copy
-  tinted to a skin-like palette is searched instead; geometry is unchanged, so the landmarks hold.
+- Grayscale (or nearly): MediaPipe's Face Mesh often finds nothing on a gray image, and on a copy
+  tinted to skin colours it finds the face but misplaces its landmarks by 25-55 px. MediaPipe's
+  full-range face detector still boxes gray faces well, and the mesh on a square region around each
+  box lands within ~6-13 px of the colour frame's points: that is the second look (the tinted copy
+  only when the box detector finds nothing).
 - Large frames: the detectors see the frame shrunk to a few hundred pixels, where an 80-150 px face
   in a 3840x2160 frame is a dozen pixels wide. The region around the last face found is searched
   at full resolution first (one call per frame while a face is followed); without one, the frame is
@@ -77,14 +80,15 @@ class SearchingDetector:
         self.search_every = max(1, search_every)
         self._last: Face | None = None
         self._since_search = 0
+        self._boxes = None  # MediaPipe full-range face detector, made on the first gray frame
 
     def __getattr__(self, name: str):
         return getattr(self.detector, name)
 
     def detect(self, frame_rgb: np.ndarray) -> list[Face]:
-        if is_grayscale(frame_rgb):
-            frame_rgb = skin_tinted(frame_rgb)
         faces = self.detector.detect(frame_rgb)
+        if not faces and is_grayscale(frame_rgb):
+            faces = self._search_gray(frame_rgb)
         if not faces and max(frame_rgb.shape[:2]) > LARGE_SIDE:
             faces = self._search_large(frame_rgb)
         self._last = max(faces, key=lambda f: f.area) if faces else None
@@ -92,7 +96,8 @@ class SearchingDetector:
 
     def _search_large(self, frame_rgb: np.ndarray) -> list[Face]:
         if self._last is not None:
-            faces = self._search_region(frame_rgb, self._last)
+            last = self._last
+            faces = self._search_region(frame_rgb, last.centre, max(TILE, 4 * max(last.width, last.height)))
             if faces:
                 return faces
         if self._last is None and self._since_search > 0:  # nothing followed: search now and then
@@ -109,10 +114,24 @@ class SearchingDetector:
         logger.debug("tile search found %d face(s)", len(found))
         return merge(found)
 
-    def _search_region(self, frame_rgb: np.ndarray, near: Face) -> list[Face]:
+    def _search_gray(self, frame_rgb: np.ndarray) -> list[Face]:
+        if self._boxes is None:
+            import mediapipe as mp
+
+            self._boxes = mp.solutions.face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.3)
         height, width = frame_rgb.shape[:2]
-        side = int(max(TILE, 4 * max(near.width, near.height)))
-        cx, cy = near.centre
+        found = []
+        for detection in self._boxes.process(np.ascontiguousarray(frame_rgb)).detections or []:
+            box = detection.location_data.relative_bounding_box
+            side = 1.8 * max(box.width * width, box.height * height)
+            centre = ((box.xmin + box.width / 2) * width, (box.ymin + box.height / 2) * height)
+            found += self._search_region(frame_rgb, centre, side)
+        return merge(found) or self.detector.detect(skin_tinted(frame_rgb))
+
+    def _search_region(self, frame_rgb: np.ndarray, centre: tuple[float, float], side: float) -> list[Face]:
+        height, width = frame_rgb.shape[:2]
+        side = int(side)
+        cx, cy = centre
         x0 = int(np.clip(cx - side / 2, 0, max(0, width - side)))
         y0 = int(np.clip(cy - side / 2, 0, max(0, height - side)))
         region = np.ascontiguousarray(frame_rgb[y0 : y0 + side, x0 : x0 + side])

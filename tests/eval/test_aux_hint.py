@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
-import subprocess
-import sys
-from pathlib import Path
 
 from latentsync import weights
 from tests.helpers.aux_models import write_aux_models
+from tests.helpers.cli import run_cli as _cli
 from tests.helpers.fake_hub import fake_hub
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _cli(args: list[str], env_extra: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "LATENTSYNC_"))}
-    env["LATENTSYNC_SHARED"] = os.environ.get("LATENTSYNC_SHARED", "")
-    env.update(env_extra)
-    return subprocess.run(
-        [sys.executable, "-m", "latentsync", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def test_eval_sync_works_after_following_the_missing_file_hint(tmp_path, short_clip):

@@ -76,7 +76,9 @@ def _no_face_files(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
 
 
-def test_auto_without_insightface_files_falls_back_to_mediapipe_with_one_warning(tmp_path, monkeypatch, caplog):
+def test_auto_without_insightface_files_falls_back_to_mediapipe_with_one_warning(
+    tmp_path, monkeypatch, caplog
+):
     import latentsync.face.detector as detector_module
     from latentsync.face.mediapipe_detector import MediaPipeFaceDetector
 
@@ -85,7 +87,9 @@ def test_auto_without_insightface_files_falls_back_to_mediapipe_with_one_warning
     with caplog.at_level("WARNING", logger="latentsync.face.detector"):
         first = create_detector("auto")
         second = create_detector("auto")
-    assert isinstance(first.detector, MediaPipeFaceDetector) and isinstance(second.detector, MediaPipeFaceDetector)
+    assert isinstance(first.detector, MediaPipeFaceDetector) and isinstance(
+        second.detector, MediaPipeFaceDetector
+    )
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 1 and "\n" not in warnings[0]
     assert "may differ from the original" in warnings[0] and "latentsync download" in warnings[0]

@@ -119,11 +119,11 @@ def _add_sync(commands: argparse._SubParsersAction) -> None:
 
 
 def run_sync(args: argparse.Namespace) -> int:
-    from latentsync.weights import resolve_aux
     from latentsync.eval.lse import evaluate_video_sync, s3fd_boxes
     from latentsync.eval.report import plot_sync_curve, safe_name
     from latentsync.models.s3fd import load_s3fd
     from latentsync.models.syncnet_v2 import load_syncnet_v2
+    from latentsync.weights import resolve_aux
 
     videos = _videos(args)
     paths = resolve_aux(["syncnet_v2", "sfd_face"], args.aux_dir)
@@ -250,8 +250,8 @@ def _add_fvd(commands: argparse._SubParsersAction) -> None:
 
 
 def run_fvd(args: argparse.Namespace) -> int:
-    from latentsync.weights import resolve_aux
     from latentsync.eval.fvd import fvd_between_folders, load_i3d
+    from latentsync.weights import resolve_aux
 
     if args.i3d:
         if not Path(args.i3d).is_file():
@@ -294,9 +294,9 @@ def _add_iqa(commands: argparse._SubParsersAction) -> None:
 
 
 def run_iqa(args: argparse.Namespace) -> int:
-    from latentsync.weights import resolve_aux
     from latentsync.eval.iqa_score import frame_quality_scores
     from latentsync.models.hyperiqa import load_hyperiqa
+    from latentsync.weights import resolve_aux
 
     videos = _videos(args)
     model = load_hyperiqa(resolve_aux(["koniq"], args.aux_dir)["koniq"], _device())

@@ -54,7 +54,9 @@ def onnx_providers(device: str = "cpu") -> tuple[list[str], int]:
         if "CUDAExecutionProvider" in available:
             index = str(device).partition(":")[2]
             return ["CUDAExecutionProvider", "CPUExecutionProvider"], int(index or 0)
-        logger.info("insightface on CPU: this onnxruntime has no CUDAExecutionProvider (pip install onnxruntime-gpu)")
+        logger.info(
+            "insightface on CPU: this onnxruntime has no CUDAExecutionProvider (pip install onnxruntime-gpu)"
+        )
     return ["CPUExecutionProvider"], -1
 
 
@@ -95,7 +97,9 @@ class InsightFaceDetector:
         boxes, keypoints = self._detector.detect(frame_rgb, max_num=0, metric="default")
         faces = []
         for i, box in enumerate(boxes):
-            found = InsightFace(bbox=box[:4], kps=None if keypoints is None else keypoints[i], det_score=box[4])
+            found = InsightFace(
+                bbox=box[:4], kps=None if keypoints is None else keypoints[i], det_score=box[4]
+            )
             x1, y1, x2, y2 = (float(v) for v in found.bbox)
             score = float(found.det_score)
             ints = found.bbox.astype(np.int_)

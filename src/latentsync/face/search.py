@@ -118,7 +118,9 @@ class SearchingDetector:
         if self._boxes is None:
             import mediapipe as mp
 
-            self._boxes = mp.solutions.face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.3)
+            self._boxes = mp.solutions.face_detection.FaceDetection(
+                model_selection=1, min_detection_confidence=0.3
+            )
         height, width = frame_rgb.shape[:2]
         found = []
         for detection in self._boxes.process(np.ascontiguousarray(frame_rgb)).detections or []:

@@ -126,7 +126,10 @@ class UNetTrainer:
         from latentsync.train.lpips import load_lpips
 
         vgg = aux_weight(
-            self.config, "ckpt.vgg16_path", "vgg16", "; or set run.perceptual_loss_weight=0 to train without it"
+            self.config,
+            "ckpt.vgg16_path",
+            "vgg16",
+            "; or set run.perceptual_loss_weight=0 to train without it",
         )
         return load_lpips(vgg, get(self.config, "ckpt.lpips_heads_path")).to(self.device)
 
@@ -134,7 +137,10 @@ class UNetTrainer:
         from latentsync.train.trepa import VIDEOMAE_G, ViTConfig, load_trepa
 
         path = aux_weight(
-            self.config, "ckpt.trepa_ckpt_path", "videomae", "; or set run.trepa_loss_weight=0 to train without it"
+            self.config,
+            "ckpt.trepa_ckpt_path",
+            "videomae",
+            "; or set run.trepa_loss_weight=0 to train without it",
         )
         overrides = get(self.config, "run.trepa_model")
         cfg = ViTConfig(**to_plain(overrides)) if overrides else VIDEOMAE_G

@@ -19,12 +19,14 @@ from dataclasses import replace
 
 import cv2
 import numpy as np
+import torch
 
 from latentsync.face.detector import Face, FaceDetector, box_iou
 
 logger = logging.getLogger(__name__)
 
 GRAY_TOLERANCE = 3.0  # mean |R-G| + |G-B| below this: treated as grayscale
+LUMA = (0.299, 0.587, 0.114)
 SKIN_TINT = np.array([1.0, 0.82, 0.68], dtype=np.float32)  # RGB gains of the tinted copy
 LARGE_SIDE = 1600  # frames with a longer side than this get the full-resolution search
 TILE = 640
@@ -40,6 +42,14 @@ def is_grayscale(frame_rgb: np.ndarray) -> bool:
 def skin_tinted(frame_rgb: np.ndarray) -> np.ndarray:
     gray = cv2.cvtColor(frame_rgb, cv2.COLOR_RGB2GRAY)
     return np.dstack([cv2.convertScaleAbs(gray, alpha=float(gain)) for gain in SKIN_TINT])
+
+
+def gray_if_source_is(frame_rgb: np.ndarray, face: torch.Tensor) -> torch.Tensor:
+    """A generated face [3, H, W] turned gray (Rec.601 luma) when the frame it goes into is gray."""
+    if not is_grayscale(frame_rgb):
+        return face
+    luma = torch.tensor(LUMA, dtype=face.dtype, device=face.device).view(3, 1, 1)
+    return (face * luma).sum(dim=0, keepdim=True).expand_as(face)
 
 
 def shifted(face: Face, dx: float, dy: float) -> Face:

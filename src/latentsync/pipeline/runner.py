@@ -27,6 +27,7 @@ from latentsync.errors import InputError
 from latentsync.face.align import crop_size
 from latentsync.face.mask import mouth_mask
 from latentsync.face.paste_back import paste_back_roi
+from latentsync.face.search import gray_if_source_is
 from latentsync.pipeline.chunker import Chunk, ChunkPlanner
 from latentsync.pipeline.faces import FaceStage, FrameItem
 from latentsync.pipeline.fast_paths import apply_fast_paths
@@ -131,7 +132,9 @@ class _Stages:
         for item in runner.iterate(generated):
             if item.generated is not None and item.alpha > 0:
                 with self.timings.measure("paste", 1):
-                    pasted = paste_back_roi(item.frame, item.generated, item.affine)
+                    pasted = paste_back_roi(
+                        item.frame, gray_if_source_is(item.frame, item.generated), item.affine
+                    )
                     if item.alpha < 1.0:
                         pasted = pasted.astype(np.float32) * item.alpha + item.frame.astype(np.float32) * (
                             1 - item.alpha

@@ -30,7 +30,7 @@ import numpy as np
 from latentsync.face.align import TEMPLATE_POINTS
 from latentsync.face.mediapipe_detector import MediaPipeFaceDetector
 from latentsync.face.mesh_points import landmarks3_from_groups
-from latentsync.face.similarity import umeyama_similarity
+from latentsync.face.similarity import fit_similarity
 from tests.helpers.golden import MEDIA
 
 logger = logging.getLogger("fit_mesh_points")
@@ -62,7 +62,7 @@ def apply(affine: np.ndarray, points: np.ndarray) -> np.ndarray:
 def procrustes_mean(shapes: list[np.ndarray], eyes: tuple[int, int], iterations: int = 5) -> np.ndarray:
     mean = shapes[0]
     for _ in range(iterations):
-        aligned = [apply(umeyama_similarity(s, mean)[0], s) for s in shapes]
+        aligned = [apply(fit_similarity(s, mean).affine, s) for s in shapes]
         mean = normalise(np.mean(aligned, axis=0), eyes)
     return mean
 
@@ -86,7 +86,7 @@ def golden_in_mean_frame(anchors: list[int], anchor_mean: np.ndarray) -> np.ndar
     with MediaPipeFaceDetector(max_num_faces=1) as detector:
         for index, frame in enumerate(demo_frames(3, size=(1080, 1920))):
             mesh = detector.detect(frame)[0].landmarks.astype(np.float64)
-            to_mean = umeyama_similarity(mesh[anchors], anchor_mean)[0]
+            to_mean = fit_similarity(mesh[anchors], anchor_mean).affine
             points.append(apply(to_mean, golden[f"frame{index}_landmarks3"].numpy().astype(np.float64)))
     return np.mean(points, axis=0)
 
@@ -112,7 +112,7 @@ def fit(every: int, use_golden: bool) -> tuple[list[int], np.ndarray, np.ndarray
     # The earlier mapping's points in the mean-face frame, averaged over every frame.
     groups = []
     for mesh in meshes:
-        to_mean = umeyama_similarity(mesh[anchors], anchor_mean)[0]
+        to_mean = fit_similarity(mesh[anchors], anchor_mean).affine
         groups.append(apply(to_mean, landmarks3_from_groups(mesh).astype(np.float64)))
     if use_golden:
         targets = place_template(golden_in_mean_frame(anchors, anchor_mean), centre_x=None)

@@ -11,10 +11,8 @@ from pathlib import Path
 def run_cli(
     args: list[str], env_extra: dict[str, str], cwd: Path, timeout: float = 300
 ) -> subprocess.CompletedProcess:
-    """``python -m latentsync *args`` in ``cwd``; only ``LATENTSYNC_SHARED`` (test media) is kept."""
+    """``python -m latentsync *args`` in ``cwd``, with ``env_extra`` on top of the cleaned environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "LATENTSYNC_"))}
-    if "LATENTSYNC_SHARED" in os.environ:
-        env["LATENTSYNC_SHARED"] = os.environ["LATENTSYNC_SHARED"]
     env.update(env_extra)
     return subprocess.run(
         [sys.executable, "-m", "latentsync", *args],

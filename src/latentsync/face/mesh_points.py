@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from latentsync.face.mesh_fit_data import ANCHOR_INDICES, ANCHOR_MEAN, TARGETS
-from latentsync.face.similarity import umeyama_similarity
+from latentsync.face.similarity import fit_similarity
 
 # Mesh indices, "left"/"right" as seen in the image of a camera-facing person.
 LEFT_EYEBROW = (46, 53, 52, 65, 55)  # lower contour of the subject's right eyebrow
@@ -32,8 +32,7 @@ def landmarks3_from_groups(mesh_points: np.ndarray) -> np.ndarray:
 
 def mesh_to_face_frame(mesh_points: np.ndarray) -> np.ndarray:
     """Similarity [2,3] from the mean-mesh frame to this frame's pixels, fitted on the rigid anchors."""
-    affine, _, _ = umeyama_similarity(np.asarray(ANCHOR_MEAN), mesh_points[list(ANCHOR_INDICES)])
-    return affine
+    return fit_similarity(np.asarray(ANCHOR_MEAN), mesh_points[list(ANCHOR_INDICES)]).affine
 
 
 def landmarks3_from_mesh(mesh_points: np.ndarray) -> np.ndarray:

@@ -296,12 +296,11 @@ def _missing_error(
         (what, f"{spec.flag} with an existing path" if hint is None else _how_to_supply(spec, hint, aux_keys))
         for what, spec, hint in missing
     ]
-    why = unreachable or ("offline mode is on" if is_offline() else "")
-    if aux_keys and aux_dir:
-        why = f"{why}; " if why else ""
-        why += f"not in {AUX_FLAG} {aux_dir}"
+    reason = unreachable or ("offline mode is on" if is_offline() else "")  # why nothing was downloaded
+    why = "; ".join(filter(None, [reason, f"not in {AUX_FLAG} {aux_dir}" if aux_keys and aux_dir else ""]))
     lines = "; ".join(f"{what} (supply with {how})" for what, how in pairs)
-    return MissingWeightsError(pairs, message=f"missing weights{f' ({why})' if why else ''}: {lines}")
+    message = f"missing weights{f' ({why})' if why else ''}: {lines}"
+    return MissingWeightsError(pairs, message=message, reason=reason)
 
 
 def download_all(

@@ -95,6 +95,18 @@ def auxiliary_keys() -> list[str]:
     return list(_AUX)
 
 
+# Face restorers for --enhancer: the standard files, from Hugging Face mirrors of their GitHub releases.
+_ENHANCERS = {
+    "gfpgan": ("gmk123/GFPGAN", "GFPGANv1.4.pth"),
+    "codeformer": ("Gourieff/ReActor", "models/facerestore_models/codeformer-v0.1.0.pth"),
+}
+
+
+def enhancer_file(name: str) -> WeightFile:
+    repo, filename = _ENHANCERS[name]
+    return WeightFile(f"enhancer_{name}", repo, filename, "--enhancer")
+
+
 def auxiliary_file(key: str) -> WeightFile:
     if key not in _AUX:
         raise ValueError(f"unknown auxiliary file {key!r}: use one of {', '.join(_AUX)}")
@@ -206,6 +218,12 @@ def _is_aux(spec: WeightFile) -> bool:
 
 def _how_to_supply(spec: WeightFile, version_hint: str, aux_keys: list[str]) -> str:
     """The fix for one missing file; auxiliary files share one download command naming them all."""
+    if spec.key.startswith("enhancer_"):
+        name = spec.key.removeprefix("enhancer_")
+        return (
+            f"--enhancer PATH, or `latentsync download --enhancer {name}` while online, "
+            f"or put it under ./checkpoints/{spec.local_path}"
+        )
     if _is_aux(spec):
         command = f"latentsync download --auxiliary {' '.join(aux_keys)}"
         flag = f"{AUX_FLAG} DIR holding {Path(spec.filename).name}"
@@ -307,11 +325,15 @@ def download_all(
     version: str = DEFAULT_MODEL,
     auxiliary: bool | list[str] = False,
     local_dir: Path | None = None,
+    enhancers: tuple[str, ...] = (),
 ) -> list[Path]:
     """``latentsync download``: every file of a model plus the face models inference aligns with
     (and with ``auxiliary=True`` the whole auxiliary set), into the cache or a dir. A list of
-    auxiliary keys fetches only those files (what a missing-file message asks for)."""
-    if auxiliary and auxiliary is not True:
+    auxiliary keys fetches only those files (what a missing-file message asks for); ``enhancers``
+    fetches only those face restorers."""
+    if enhancers:
+        specs = [enhancer_file(name) for name in enhancers]
+    elif auxiliary and auxiliary is not True:
         specs = auxiliary_files(list(auxiliary))
     else:
         specs = model_files(version) + training_files(version) + face_model_files()

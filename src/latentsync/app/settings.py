@@ -26,8 +26,11 @@ class AppSettings:
     whisper: str | None = None
     device: str = "auto"
     dtype: str = "auto"
-    face_detector: str = "auto"  # the page's default; insightface when found, else mediapipe
     aux_dir: str | None = None  # --aux-dir: auxiliary weights (face models, enhancers)
+    offload: str = "none"  # memory switches every job of this server uses (see `infer --offload`)
+    low_vram: bool = False
+    vae_slicing: bool = False
+    vae_tiling: bool = False
     temp_root: Path | None = None  # uploads, jobs and results; a fresh temp dir when None
     keep_results_seconds: int = 3600  # finished jobs' files are removed after this
 

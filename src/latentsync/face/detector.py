@@ -17,6 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from latentsync.errors import ConfigError
+from latentsync.face.installed import installed_backend
 
 logger = logging.getLogger(__name__)
 
@@ -140,9 +141,12 @@ def create_detector(
     if name != "auto" and name not in BACKENDS:
         raise ConfigError(f"unknown face detector {name!r}; choose one of: auto, {', '.join(BACKENDS)}")
     name = resolve_detector_name(name, aux_dir)
+    backend = installed_backend(name)
+    if backend != name:
+        kwargs = {}  # constructor options were meant for the requested backend
     if min_score is not None:
         kwargs["min_score"] = min_score
-    if name == "insightface":
+    if backend == "insightface":
         kwargs.update(aux_dir=aux_dir, device=device)
-    module_name, class_name = BACKENDS[name]
+    module_name, class_name = BACKENDS[backend]
     return SearchingDetector(getattr(importlib.import_module(module_name), class_name)(**kwargs))

@@ -31,7 +31,17 @@ ROW_OPTIONS: dict[str, Callable[[str], object]] = {
     "face_index": int,
 }
 RESULT_COLUMNS = ("row", "video", "audio", "output", "status", "seconds", "error")
-MODEL_KEYS = ("model", "unet_config", "unet_checkpoint", "vae", "whisper", "device", "dtype")
+MODEL_KEYS = (
+    "model",
+    "unet_config",
+    "unet_checkpoint",
+    "vae",
+    "whisper",
+    "device",
+    "dtype",
+    "offload",
+    "autocast",
+)
 
 
 @dataclass

@@ -16,7 +16,13 @@ from latentsync.train.audio_cache import ClipAudio
 from latentsync.train.checkpoints import load_checkpoint
 from latentsync.train.clips import list_clips
 from latentsync.train.common import get, model_weight, output_dir, save_config, step_loader
-from latentsync.train.loop import StepLoop, TrainResult, make_accelerator, make_lr_scheduler
+from latentsync.train.loop import (
+    StepLoop,
+    TrainResult,
+    make_accelerator,
+    make_lr_scheduler,
+    prepare_for_training,
+)
 from latentsync.train.losses import cosine_loss, offsets_loss, syncnet_visual_input
 from latentsync.train.syncnet_dataset import SyncNetDataset
 
@@ -118,7 +124,6 @@ class SyncNetTrainer:
         if acc.is_main_process:
             save_config(config, self.out, "syncnet_config.yaml")
             acc.init_trackers("syncnet")
-        loop.model, loop.optimizer = acc.prepare(model, optimizer)
         offsets = self.offsets
         train_set = self.dataset("data.train_fileslist", "data.train_data_dir", self.seed, offsets)
         loader = step_loader(
@@ -128,6 +133,7 @@ class SyncNetTrainer:
             loop.global_step * self.accumulation,
             int(get(config, "data.num_workers", 0)),
         )
+        loop.model, loop.optimizer = prepare_for_training(acc, model, optimizer, loader)
         validate = self._validator(loop)
 
         def step_loss(batch: dict, micro: int):

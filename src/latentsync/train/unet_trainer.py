@@ -26,7 +26,13 @@ from latentsync.train.audio_cache import ClipAudio
 from latentsync.train.checkpoints import load_checkpoint
 from latentsync.train.clips import list_clips
 from latentsync.train.common import aux_weight, get, model_weight, output_dir, save_config, step_loader
-from latentsync.train.loop import StepLoop, TrainResult, make_accelerator, make_lr_scheduler
+from latentsync.train.loop import (
+    StepLoop,
+    TrainResult,
+    make_accelerator,
+    make_lr_scheduler,
+    prepare_for_training,
+)
 from latentsync.train.losses import cosine_loss, lower_half, mixed_noise, one_step_x0, syncnet_visual_input
 from latentsync.train.unet_dataset import UNetDataset
 
@@ -272,7 +278,6 @@ class UNetTrainer:
         if acc.is_main_process:
             save_config(config, self.out, "unet_config.yaml")
             acc.init_trackers("unet")
-        loop.model, loop.optimizer = acc.prepare(unet, optimizer)
         dataset = UNetDataset(
             list_clips(get(config, "data.train_fileslist"), get(config, "data.train_data_dir")),
             resolution=self.resolution,
@@ -296,6 +301,7 @@ class UNetTrainer:
             loop.global_step * self.accumulation,
             int(get(config, "data.num_workers", 0)),
         )
+        loop.model, loop.optimizer = prepare_for_training(acc, unet, optimizer, loader)
         from latentsync.train.validation import UNetValidator
 
         self.dataset = dataset

@@ -297,3 +297,17 @@ def test_memory_stage_leaves_other_errors_alone():
     with pytest.raises(OutOfMemory, match="at UNet"):
         with memory_stage("UNet"):
             raise torch.OutOfMemoryError("CUDA out of memory.")
+
+
+def test_local_batch_workers_never_share_a_gpu(monkeypatch):
+    from latentsync.pipeline.batch import local_worker_count
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert local_worker_count(4, "auto") == 2
+    assert local_worker_count(4, "cuda") == 2
+    assert local_worker_count(4, "cuda:1") == 1
+    assert local_worker_count(2, "auto") == 2
+    assert local_worker_count(4, "cpu") == 4
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert local_worker_count(4, "auto") == 4  # CPU-only machine: processes share the cores as asked

@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=int,
         default=1,
         metavar="N",
-        help="local worker processes, each with its own models (default: %(default)s)",
+        help="local worker processes, each with its own models; at most one per GPU (default: %(default)s)",
     )
     add_job_arguments(p, run)
 

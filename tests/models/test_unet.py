@@ -92,6 +92,26 @@ def test_tiny_forward_matches_golden(tiny_unet, tiny_ref, timestep_kind):
     assert diff < 1e-4
 
 
+def test_every_convolution_gets_contiguous_maps(tiny_unet, tiny_ref, monkeypatch):
+    """Token -> map permutes must not leak channels-last strides into later layers.
+
+    With contiguous weights, a channels-last input makes oneDNN reorder the weights on every
+    call: that leak made the full-size UNet ~1.2x slower than the original.
+    """
+    layouts = []
+    conv_forward = torch.nn.Conv2d._conv_forward
+
+    def recording(self, x, weight, bias):
+        layouts.append(x.is_contiguous())
+        return conv_forward(self, x, weight, bias)
+
+    monkeypatch.setattr(torch.nn.Conv2d, "_conv_forward", recording)
+    with torch.no_grad():
+        tiny_unet(tiny_ref["sample"], 777, tiny_ref["encoder_hidden_states"])
+    assert len(layouts) > 40
+    assert all(layouts), f"{layouts.count(False)} of {len(layouts)} convolutions got non-contiguous input"
+
+
 def test_audio_given_per_video_frame_as_4d_is_the_same(tiny_unet, tiny_ref):
     audio = tiny_ref["encoder_hidden_states"]
     with torch.no_grad():

@@ -139,7 +139,7 @@ class Transformer3DModel(nn.Module):
         for block in self.transformer_blocks:
             x = block(x, encoder_hidden_states)
         if self.use_linear_projection:
-            x = tokens_to_maps(self.proj_out(x), h, w)
+            x = tokens_to_maps(self.proj_out(x), h, w, like=residual)
         else:
-            x = self.proj_out(tokens_to_maps(x, h, w))
+            x = self.proj_out(tokens_to_maps(x, h, w, like=residual))
         return batch_to_frames(x + residual, num_frames)

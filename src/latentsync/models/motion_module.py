@@ -122,7 +122,7 @@ class TemporalTransformer3DModel(nn.Module):
         x = self.proj_in(x)
         for block in self.transformer_blocks:
             x = block(x, num_frames)
-        x = tokens_to_maps(self.proj_out(x), h, w)
+        x = tokens_to_maps(self.proj_out(x), h, w, like=residual)
         return batch_to_frames(x + residual, num_frames)
 
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import time
 from pathlib import Path
 
@@ -40,10 +39,10 @@ from latentsync.models.stable_syncnet import StableSyncNet
 from latentsync.train.audio_cache import ClipAudio, mel_window
 from latentsync.train.clips import FrameSource, list_clips, to_pixels
 from latentsync.train.losses import cosine_loss, offsets_loss
+from tests.helpers.golden import MEDIA
 
 logger = logging.getLogger("syncnet_learning")
 
-MEDIA = Path(os.environ.get("LATENTSYNC_SHARED", "/work/shared")) / "media"
 STORED_RESOLUTION = 128
 TRAIN_RANGE = (0.0, 0.8)
 HELD_OUT = (0.8, 1.0)

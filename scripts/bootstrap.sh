@@ -25,7 +25,7 @@ ls_pick_python() {
 }
 
 ls_stamp() {
-  cat "$LS_ROOT/pyproject.toml" "$LS_ROOT/scripts/bootstrap.sh" | sha256sum | cut -d' ' -f1
+  cat "$LS_ROOT/pyproject.toml" "$LS_ROOT/scripts/bootstrap.sh" "$LS_ROOT/scripts/requirements.py" | sha256sum | cut -d' ' -f1
   echo "$LS_EXTRAS $LS_TORCH_SPEC $LS_WHISPER_SPEC"
 }
 
@@ -48,9 +48,13 @@ ls_bootstrap() {
     ls_log "installing $LS_TORCH_SPEC"
     "${pip[@]}" install "$LS_TORCH_SPEC"
   fi
-  "${pip[@]}" install -e "$LS_ROOT[$LS_EXTRAS]"
-  # openai-whisper's declared dependencies pull triton (GPU-only, large); its import-time
-  # dependencies are listed in pyproject.toml instead.
+  # openai-whisper's metadata pulls triton (GPU kernels, hundreds of MB, unused on CPU; CUDA torch
+  # brings its own): install every other requirement of pyproject.toml, then whisper with --no-deps
+  # (its imports are listed in pyproject.toml too).
+  "${pip[@]}" install --no-deps -e "$LS_ROOT"
+  "$LS_VENV/bin/python" "$LS_ROOT/scripts/requirements.py" "$LS_EXTRAS" --exclude openai-whisper \
+    > "$LS_VENV/.latentsync-requirements.txt"
+  "${pip[@]}" install -r "$LS_VENV/.latentsync-requirements.txt"
   "${pip[@]}" install --no-deps "$LS_WHISPER_SPEC"
   # mediapipe, insightface and scenedetect each want a different OpenCV wheel and all write
   # cv2/; reinstalling the contrib build last makes it the one that wins.

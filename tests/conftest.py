@@ -10,11 +10,6 @@ from tests.helpers import golden
 from tests.helpers.tiny_models import write_tiny_models
 
 
-def pytest_configure(config):
-    if not golden.GOLDEN.is_dir():
-        raise pytest.UsageError(f"golden fixtures not found at {golden.GOLDEN}; set LATENTSYNC_SHARED")
-
-
 @pytest.fixture(scope="session")
 def golden_dir() -> Path:
     return golden.GOLDEN

@@ -21,10 +21,17 @@ class CheckpointError(LatentSyncError):
     """A checkpoint does not fit the model it is loaded into."""
 
 
+class MissingPackageError(LatentSyncError):
+    """An optional package the chosen feature needs is not installed (e.g. no face detector)."""
+
+
 class MissingWeightsError(LatentSyncError):
     """Weights are not on disk and cannot be downloaded (offline, or hub unreachable)."""
 
-    def __init__(self, missing: list[tuple[str, str]], message: str | None = None):
+    def __init__(self, missing: list[tuple[str, str]], message: str | None = None, reason: str = ""):
         self.missing = missing
+        self.reason = (
+            reason  # why nothing could be downloaded ("offline mode is on", "cannot reach ..."), if known
+        )
         lines = "; ".join(f"{what} (supply with {how})" for what, how in missing)
         super().__init__(message or f"missing weights: {lines}")

@@ -218,7 +218,9 @@ def resolve(
     if missing:
         why = unreachable or ("offline mode is on" if is_offline() else "")
         lines = "; ".join(f"{what} (supply with {how})" for what, how in missing)
-        raise MissingWeightsError(missing, message=f"missing weights{f' ({why})' if why else ''}: {lines}")
+        raise MissingWeightsError(
+            missing, message=f"missing weights{f' ({why})' if why else ''}: {lines}", reason=why
+        )
     return resolved
 
 

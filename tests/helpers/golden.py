@@ -1,29 +1,73 @@
-"""Access to ../shared/golden (fixtures of the original implementation) for tests and benchmarks."""
+"""The golden fixtures in ``tests/fixtures/golden``: the original implementation's outputs.
+
+Reference tensors are stored compactly but exactly (see ``tests/fixtures/README.md``):
+``<stem>.npz`` holds most arrays as they are; ``manifest.json`` lists every array with its
+SHA-256 and, for a few, the recipe that rebuilds it bit for bit (a seeded Gaussian input, a
+frame stored as its difference from another, integer floats stored as int16).
+"""
 
 from __future__ import annotations
 
-import importlib.util
+import hashlib
 import json
-import os
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import torch
-from safetensors.torch import load_file
+
+from tests.helpers.detweights import deterministic_params
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = Path(os.environ.get("LATENTSYNC_SHARED", REPO.parent / "shared"))
-GOLDEN = SHARED / "golden"
-MEDIA = SHARED / "media"
+FIXTURES = REPO / "tests" / "fixtures"
+GOLDEN = FIXTURES / "golden"
+MEDIA = FIXTURES / "media"
+
+
+def digest(array: np.ndarray) -> str:
+    """SHA-256 of an array's dtype, shape and bytes: equal digests mean identical values."""
+    array = np.ascontiguousarray(array)
+    h = hashlib.sha256(f"{array.dtype.str}{array.shape}".encode())
+    h.update(array.tobytes())
+    return h.hexdigest()
+
+
+@lru_cache(maxsize=None)
+def _stored(folder: Path, stem: str) -> dict[str, np.ndarray]:
+    with np.load(folder / f"{stem}.npz") as archive:
+        return {key: archive[key] for key in archive.files}
+
+
+def _seeded_normal(entry: dict) -> np.ndarray:
+    generator = torch.Generator().manual_seed(int(entry["randn_seed"]))
+    return torch.randn(entry["shape"], generator=generator, dtype=torch.float32).numpy()
+
+
+def rebuild_array(stem: str, key: str, entry: dict, folder: Path = GOLDEN) -> np.ndarray:
+    """One reference array from its stored form and manifest entry."""
+    stored = _stored(folder, stem)
+    if "noisy_face" in entry:  # a generated face: the aligned crop in [-1, 1] plus seeded noise
+        face = torch.from_numpy(stored[entry["noisy_face"]]).permute(2, 0, 1).float() / 127.5 - 1
+        noise = torch.from_numpy(_seeded_normal(entry))
+        return (face + entry["sigma"] * noise).clamp(-1, 1).numpy()
+    if "randn_seed" in entry:
+        return _seeded_normal(entry)
+    if "delta_of" in entry:
+        return stored[entry["delta_of"]] + stored[key]  # uint8 wrap-around undoes the stored difference
+    return stored[key].astype(entry["dtype"])
 
 
 @lru_cache(maxsize=1)
-def detweights():
-    """The golden ``detweights`` module (deterministic weights from key names and shapes)."""
-    spec = importlib.util.spec_from_file_location("detweights", GOLDEN / "detweights.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def manifest() -> dict:
+    return json.loads((GOLDEN / "manifest.json").read_text())
+
+
+def reference(name: str) -> dict[str, torch.Tensor]:
+    """Tensors of one golden reference file, by stem (e.g. ``unet_tiny.forward``)."""
+    return {
+        key: torch.from_numpy(np.array(rebuild_array(name, key, entry)))
+        for key, entry in manifest()[name].items()
+    }
 
 
 def schema(name: str) -> dict:
@@ -33,12 +77,7 @@ def schema(name: str) -> dict:
 
 def fill(name: str) -> dict[str, torch.Tensor]:
     """Deterministic parameters (no buffers) for a schema."""
-    return detweights().fill_params(schema(name))
-
-
-def reference(name: str) -> dict[str, torch.Tensor]:
-    """Tensors of a golden ``.safetensors`` file, by file stem."""
-    return load_file(str(GOLDEN / f"{name}.safetensors"))
+    return deterministic_params(schema(name))
 
 
 def golden_json(name: str) -> dict:

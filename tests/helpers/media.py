@@ -1,4 +1,4 @@
-"""Small test media made from ../shared/media with PyAV (fast to decode, encode and detect)."""
+"""Small test media made from the bundled demo clips (tests/fixtures/media) with PyAV (fast to decode, encode and detect)."""
 
 from __future__ import annotations
 

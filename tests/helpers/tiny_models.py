@@ -143,3 +143,9 @@ def tiny_infer_argv(
     if output is not None:
         argv += ["--output", str(output)]
     return [*argv, *extra, *tiny_model_args(folder, unet_checkpoint)]
+
+
+if __name__ == "__main__":  # python -m tests.helpers.tiny_models OUT_DIR: stand-ins for a demo or infer run
+    import sys
+
+    print(write_tiny_models(Path(sys.argv[1])))

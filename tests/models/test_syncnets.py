@@ -49,8 +49,11 @@ def test_stable_syncnet_forward_matches_original():
     ref = golden.reference("stable_syncnet_16_pixel_attn.forward")
     with torch.no_grad():
         vision, audio = model(ref["image_sequences"], ref["audio_sequences"])
-    golden.assert_close_ref(vision, ref["vision_embeds"])
-    golden.assert_close_ref(audio, ref["audio_embeds"])
+    for ours, theirs in ((vision, ref["vision_embeds"]), (audio, ref["audio_embeds"])):
+        # Unit vectors of 2048 components (~0.02 each): the bound is relative to the largest component
+        # (measured 2.8e-7 / 0.11), and every embedding points the same way (cosine 1 - 1e-6).
+        golden.assert_close_ref(ours, theirs, rtol_scale=1e-4 * theirs.abs().max().item())
+        assert torch.nn.functional.cosine_similarity(ours, theirs, dim=1).min() > 1 - 1e-6
     assert torch.allclose(vision.norm(dim=1), torch.ones(2), atol=1e-5)
 
 

@@ -98,3 +98,19 @@ def make_cut_faststart_clip(folder: Path, keep: float) -> tuple[Path, Path]:
     cut = folder / "cut.mp4"
     cut.write_bytes(data[: int(len(data) * keep)])
     return whole, cut
+
+
+def decoded_frames(monkeypatch) -> list[int]:
+    """Counts frames decoded through SeekableVideo (the one path every reader uses): ``counter[0]``."""
+    import latentsync.video.seekable as seekable
+
+    counter = [0]
+    original = seekable.decode_video_frames
+
+    def counting(*args, **kwargs):
+        for frame in original(*args, **kwargs):
+            counter[0] += 1
+            yield frame
+
+    monkeypatch.setattr(seekable, "decode_video_frames", counting)
+    return counter

@@ -11,7 +11,7 @@ import pytest
 from latentsync.errors import InputError
 from latentsync.video import iter_frames, probe_video
 from tests.helpers.golden import MEDIA, assert_uint8_close, reference
-from tests.video.clips import decode_all, make_clip, make_cut_faststart_clip, make_vfr_clip, numbered_frame
+from tests.video.clips import decode_all, decoded_frames, make_clip, make_cut_faststart_clip, make_vfr_clip, numbered_frame
 
 
 def test_demo_frame_matches_the_original_decode():
@@ -81,13 +81,15 @@ def test_gray_and_alpha_inputs_give_three_channels(tmp_path, name, codec, pix_fm
         assert np.array_equal(frame, source)  # lossless RGB + alpha: exact after dropping alpha
 
 
-def test_streaming_uses_constant_memory(tmp_path):
-    """The reader is lazy: taking 2 frames of a 40-frame clip decodes only the frames needed."""
+def test_streaming_decodes_only_what_is_taken(tmp_path, monkeypatch):
+    """The reader is lazy: taking 2 frames of a 40-frame clip decodes a few frames, not 40."""
     path = make_clip(tmp_path / "lazy.mp4", num_frames=40)
+    counter = decoded_frames(monkeypatch)
     frames = iter_frames(path)
-    first = next(frames)
-    assert first.shape == (48, 64, 3)
+    taken = [next(frames), next(frames)]
+    assert taken[0].shape == (48, 64, 3)
     frames.close()
+    assert 2 <= counter[0] <= 8, f"{counter[0]} frames decoded to hand out 2"
 
 
 def test_bad_path_fails_when_called_not_when_iterated(tmp_path):

@@ -7,10 +7,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-import latentsync.video.seekable as seekable
 from latentsync.pipeline.source import iter_output_frames
 from latentsync.video import pingpong_index
-from tests.video.clips import decode_all, make_clip
+from tests.video.clips import decode_all, decoded_frames, make_clip
 
 
 @pytest.fixture(scope="module")
@@ -19,20 +18,6 @@ def clip(tmp_path_factory):
         tmp_path_factory.mktemp("resume") / "clip.mp4", num_frames=40, options={"g": "8", "bf": "2"}
     )
     return path, decode_all(path)
-
-
-def decoded_frames(monkeypatch) -> list[int]:
-    """Counts frames decoded through SeekableVideo (the one path every reader uses)."""
-    counter = [0]
-    original = seekable.decode_video_frames
-
-    def counting(*args, **kwargs):
-        for frame in original(*args, **kwargs):
-            counter[0] += 1
-            yield frame
-
-    monkeypatch.setattr(seekable, "decode_video_frames", counting)
-    return counter
 
 
 @pytest.mark.parametrize(("start", "stop"), [(30, 40), (17, 35), (1, 5)])

@@ -128,3 +128,15 @@ def load_audio(path: str | Path, sample_rate: int = 16000) -> np.ndarray:
     if not blocks:
         return np.zeros(0, dtype=np.float32)
     return np.concatenate(blocks)
+
+
+def write_wav(path: str | Path, samples: np.ndarray, sample_rate: int = 16000) -> None:
+    """Mono float samples in [-1, 1) -> 16-bit PCM WAV (the inverse of ``load_audio`` for int16 sources)."""
+    import wave
+
+    pcm = np.clip(np.rint(np.asarray(samples, dtype=np.float64) * _INT16_SCALE), -32768, 32767).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(sample_rate)
+        out.writeframes(pcm.tobytes())

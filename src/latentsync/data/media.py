@@ -17,6 +17,8 @@ from pathlib import Path
 import av
 import numpy as np
 
+from latentsync.video.encoder_options import deterministic_options, merge_options
+
 logger = logging.getLogger(__name__)
 
 TARGET_FPS = 25
@@ -140,7 +142,10 @@ class ClipWriter:
         self.video.width = width - width % 2
         self.video.height = height - height % 2
         self.video.pix_fmt = "yuv420p"
-        self.video.options = {"crf": str(self.crf), "preset": "veryfast", "x264-params": "log-level=error"}
+        self.video.options = merge_options(
+            {"crf": str(self.crf), "preset": "veryfast", "x264-params": "log-level=error"},
+            deterministic_options("libx264"),
+        )
         self.video.codec_context.time_base = Fraction(1, self.fps)
         if self.audio is not None:
             self.audio_stream = self.container.add_stream("aac", rate=self.sample_rate)

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from scipy.interpolate import interp1d
 from scipy.signal import medfilt
 
 CROP_SIZE = 224
+SMOOTHING_FRAMES = 13  # median filter over the box centre and size
+PAD_VALUE = 110
 
 
 @dataclass
@@ -24,13 +25,19 @@ class FaceTrack:
     frames: np.ndarray  # [N] consecutive frame indices
     boxes: np.ndarray  # [N, 4] x1, y1, x2, y2
 
+    def mean_size(self) -> float:
+        """The larger of the mean box width and mean box height."""
+        return float(max(np.mean(self.boxes[:, 2] - self.boxes[:, 0]), np.mean(self.boxes[:, 3] - self.boxes[:, 1])))
 
-def box_iou(a: np.ndarray, b: np.ndarray) -> float:
-    inter_w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    inter_h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = inter_w * inter_h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
+
+def box_iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """IoU of one box [4] with each row of ``others`` [M, 4] (x1, y1, x2, y2)."""
+    top_left = np.maximum(others[:, :2], box[:2])
+    bottom_right = np.minimum(others[:, 2:4], box[2:4])
+    intersection = np.clip(bottom_right - top_left, 0.0, None).prod(axis=1)
+    area = lambda b: (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])  # noqa: E731
+    union = area(others) + area(box) - intersection
+    return np.divide(intersection, union, out=np.zeros_like(intersection), where=union > 0)
 
 
 def link_tracks(
@@ -40,62 +47,69 @@ def link_tracks(
     iou_threshold: float = 0.5,
     min_face_size: float = 100,
 ) -> list[FaceTrack]:
-    """Greedy tracks over per-frame boxes ``[K, >=4]`` (frame index = list index)."""
-    remaining = [[np.asarray(box[:4], np.float64) for box in frame_boxes] for frame_boxes in detections]
+    """Tracks over per-frame boxes ``[K, >=4]`` (frame index = list index), longest-first greedy:
+    each pass follows the earliest unused box forward and consumes what it links."""
+    unused = [[np.asarray(box[:4], np.float64) for box in boxes] for boxes in detections]
     tracks: list[FaceTrack] = []
-    while True:
-        track: list[tuple[int, np.ndarray]] = []
-        for frame, boxes in enumerate(remaining):
-            for box in list(boxes):
-                if not track:
-                    track.append((frame, box))
-                    _remove(boxes, box)
-                elif frame - track[-1][0] <= max_gap:
-                    if box_iou(box, track[-1][1]) > iou_threshold:
-                        track.append((frame, box))
-                        _remove(boxes, box)
-                        continue
-                else:
-                    break
-        if not track:
-            return tracks
-        if len(track) <= min_track:
+    while any(unused):
+        chain = _follow_chain(unused, max_gap, iou_threshold)
+        if len(chain) <= min_track:
             continue
-        frames = np.array([f for f, _ in track])
-        boxes = np.stack([b for _, b in track])
-        dense = np.arange(frames[0], frames[-1] + 1)
-        filled = np.stack([interp1d(frames, boxes[:, j])(dense) for j in range(4)], axis=1)
-        size = max(np.mean(filled[:, 2] - filled[:, 0]), np.mean(filled[:, 3] - filled[:, 1]))
-        if size > min_face_size:
-            tracks.append(FaceTrack(dense, filled))
+        track = _densify(chain)
+        if track.mean_size() > min_face_size:
+            tracks.append(track)
+    return tracks
 
 
-def _remove(boxes: list[np.ndarray], box: np.ndarray) -> None:
-    for i, other in enumerate(boxes):
-        if other is box:
-            del boxes[i]
-            return
+def _follow_chain(
+    unused: list[list[np.ndarray]], max_gap: int, iou_threshold: float
+) -> list[tuple[int, np.ndarray]]:
+    """Takes (and removes) one box per frame that overlaps the chain's last box, until a gap
+    longer than ``max_gap`` frames."""
+    chain: list[tuple[int, np.ndarray]] = []
+    for frame, boxes in enumerate(unused):
+        if not boxes:
+            continue
+        if not chain:
+            chain.append((frame, boxes.pop(0)))
+            continue
+        if frame - chain[-1][0] > max_gap:
+            break
+        matches = np.flatnonzero(box_iou(chain[-1][1], np.stack(boxes)) > iou_threshold)
+        if matches.size:
+            chain.append((frame, boxes.pop(int(matches[0]))))
+    return chain
+
+
+def _densify(chain: list[tuple[int, np.ndarray]]) -> FaceTrack:
+    """Boxes linearly interpolated onto every frame from the first link to the last."""
+    frames = np.array([frame for frame, _ in chain])
+    boxes = np.stack([box for _, box in chain])
+    dense = np.arange(frames[0], frames[-1] + 1)
+    return FaceTrack(dense, np.stack([np.interp(dense, frames, boxes[:, j]) for j in range(4)], axis=1))
+
+
+def _smoothed(values: np.ndarray) -> np.ndarray:
+    return medfilt(values, kernel_size=SMOOTHING_FRAMES)
 
 
 def crop_track(frames: np.ndarray, track: FaceTrack, crop_scale: float = 0.4) -> np.ndarray:
-    """[N, 224, 224, 3] crops (same channel order as ``frames``) following ``track``."""
-    half = medfilt(
-        (np.maximum(track.boxes[:, 3] - track.boxes[:, 1], track.boxes[:, 2] - track.boxes[:, 0]) / 2),
-        kernel_size=13,
-    )
-    cy = medfilt((track.boxes[:, 1] + track.boxes[:, 3]) / 2, kernel_size=13)
-    cx = medfilt((track.boxes[:, 0] + track.boxes[:, 2]) / 2, kernel_size=13)
+    """[N, 224, 224, 3] crops (same channel order as ``frames``) following ``track``.
+
+    The window is square-ish around the smoothed box centre: ``half`` above, ``half*(1+2s)``
+    below, ``half*(1+s)`` either side (s = ``crop_scale``), read from a frame padded with 110.
+    """
+    x1, y1, x2, y2 = track.boxes.T
+    half = _smoothed(np.maximum(y2 - y1, x2 - x1) / 2)
+    centre_x, centre_y = _smoothed((x1 + x2) / 2), _smoothed((y1 + y2) / 2)
     crops = []
-    for i, frame_index in enumerate(track.frames):
-        bs = half[i]
-        pad = int(bs * (1 + 2 * crop_scale))
-        padded = np.pad(frames[frame_index], ((pad, pad), (pad, pad), (0, 0)), constant_values=110)
-        my, mx = cy[i] + pad, cx[i] + pad
+    for frame_index, h, cx, cy in zip(track.frames, half, centre_x, centre_y):
+        pad = int(h * (1 + 2 * crop_scale))
+        padded = np.pad(frames[frame_index], ((pad, pad), (pad, pad), (0, 0)), constant_values=PAD_VALUE)
+        cx, cy = cx + pad, cy + pad
         # Clamped at 0: a box centred off-frame would otherwise give an empty (negative-start) slice.
-        top, left = max(int(my - bs), 0), max(int(mx - bs * (1 + crop_scale)), 0)
-        face = padded[
-            top : max(int(my + bs * (1 + 2 * crop_scale)), top + 1),
-            left : max(int(mx + bs * (1 + crop_scale)), left + 1),
-        ]
-        crops.append(cv2.resize(face, (CROP_SIZE, CROP_SIZE)))
+        top, left = max(int(cy - h), 0), max(int(cx - h * (1 + crop_scale)), 0)
+        bottom = max(int(cy + h * (1 + 2 * crop_scale)), top + 1)
+        right = max(int(cx + h * (1 + crop_scale)), left + 1)
+        crops.append(cv2.resize(padded[top:bottom, left:right], (CROP_SIZE, CROP_SIZE)))
     return np.stack(crops)

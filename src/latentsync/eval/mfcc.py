@@ -27,21 +27,28 @@ def _frames(signal: np.ndarray, length: int, step: int) -> np.ndarray:
     return padded[index]
 
 
+def hz_to_mel(hz):
+    return 2595 * np.log10(1 + hz / 700.0)
+
+
+def mel_to_hz(mel):
+    return 700 * (10 ** (mel / 2595.0) - 1)
+
+
 def mel_filterbank(
     filters: int, nfft: int, sample_rate: int, low: float = 0.0, high: float | None = None
 ) -> np.ndarray:
+    """[filters, nfft//2+1] triangles on FFT bins: filter j rises from edge j to edge j+1 and
+    falls to edge j+2, the edges being equally spaced mels rounded down to bins."""
     high = high or sample_rate / 2
-    to_mel = lambda hz: 2595 * np.log10(1 + hz / 700.0)  # noqa: E731
-    to_hz = lambda mel: 700 * (10 ** (mel / 2595.0) - 1)  # noqa: E731
-    points = np.linspace(to_mel(low), to_mel(high), filters + 2)
-    bins = np.floor((nfft + 1) * to_hz(points) / sample_rate).astype(int)
-    bank = np.zeros((filters, nfft // 2 + 1))
-    for j in range(filters):
-        for i in range(bins[j], bins[j + 1]):
-            bank[j, i] = (i - bins[j]) / (bins[j + 1] - bins[j])
-        for i in range(bins[j + 1], bins[j + 2]):
-            bank[j, i] = (bins[j + 2] - i) / (bins[j + 2] - bins[j + 1])
-    return bank
+    mels = np.linspace(hz_to_mel(low), hz_to_mel(high), filters + 2)
+    edges = np.floor((nfft + 1) * mel_to_hz(mels) / sample_rate).astype(int)
+    left, centre, right = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    bins = np.arange(nfft // 2 + 1)[None, :]
+    rising = (bins - left) / np.maximum(centre - left, 1)
+    falling = (right - bins) / np.maximum(right - centre, 1)
+    bank = np.where((bins >= left) & (bins < centre), rising, 0.0)
+    return np.where((bins >= centre) & (bins < right), falling, bank)
 
 
 def mfcc(

@@ -22,6 +22,7 @@ from latentsync.eval.mfcc import mfcc
 VSHIFT = 15
 WINDOW = 5
 SAMPLES_PER_FRAME = 640  # 16 kHz audio, 25 fps video
+PAIRWISE_EPS = 1e-6  # torch.nn.functional.pairwise_distance's default
 
 
 @dataclass
@@ -32,11 +33,14 @@ class SyncResult:
 
 
 def distance_curve(lip: torch.Tensor, aud: torch.Tensor, vshift: int = VSHIFT) -> torch.Tensor:
-    """Mean over windows of ||lip_i - aud_{i+s}|| for s in -vshift..vshift (zero-padded)."""
-    padded = F.pad(aud, (0, 0, vshift, vshift))
-    span = 2 * vshift + 1
-    rows = [F.pairwise_distance(lip[[i]].repeat(span, 1), padded[i : i + span]) for i in range(len(lip))]
-    return torch.stack(rows, 1).mean(1)
+    """Mean over windows of ||lip_i - aud_{i+s}|| for s in -vshift..vshift (audio zero-padded).
+
+    Every window's audio neighbourhood is one view of the padded sequence ([N, D, 2*vshift+1]);
+    the distance keeps ``pairwise_distance``'s 1e-6 offset, so LSE-D matches the reference tool.
+    """
+    neighbourhoods = F.pad(aud, (0, 0, vshift, vshift)).unfold(0, 2 * vshift + 1, 1)
+    distances = (lip.unsqueeze(-1) - neighbourhoods + PAIRWISE_EPS).norm(dim=1)  # [N, shifts]
+    return distances.mean(0)
 
 
 def offset_and_confidence(lip: torch.Tensor, aud: torch.Tensor, vshift: int = VSHIFT) -> SyncResult:

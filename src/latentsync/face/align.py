@@ -41,6 +41,13 @@ class FaceAligner:
     def reset(self) -> None:
         self._similarity.reset()
 
+    def smoothing_state(self) -> list[float] | None:
+        """What the temporal smoothing remembers, JSON-able (for resume)."""
+        return self._similarity.state()
+
+    def restore_smoothing(self, state: list[float] | None) -> None:
+        self._similarity.restore(state)
+
     def estimate(self, landmarks3: np.ndarray, smooth: bool = True) -> np.ndarray:
         """Frame -> crop affine [2,3] float32 for landmarks3 [3,2] (advances the smoothing state)."""
         return self._similarity(np.asarray(landmarks3, dtype=np.float64).reshape(3, 2), smooth=smooth)

@@ -9,6 +9,7 @@ from typing import Protocol
 import numpy as np
 
 from latentsync.errors import ConfigError
+from latentsync.face.installed import installed_backend
 
 DEFAULT_DETECTOR = "mediapipe"
 BACKENDS = {
@@ -74,5 +75,8 @@ def create_detector(name: str = DEFAULT_DETECTOR, **kwargs) -> FaceDetector:
     """Build a backend by name ("mediapipe", "insightface"); kwargs go to its constructor."""
     if name not in BACKENDS:
         raise ConfigError(f"unknown face detector {name!r}; choose one of: {', '.join(BACKENDS)}")
-    module_name, class_name = BACKENDS[name]
+    backend = installed_backend(name)
+    if backend != name:
+        kwargs = {}  # constructor options were meant for the requested backend
+    module_name, class_name = BACKENDS[backend]
     return getattr(importlib.import_module(module_name), class_name)(**kwargs)

@@ -20,33 +20,30 @@ def decode_boxes(loc: torch.Tensor, priors: torch.Tensor, variances=BOX_VARIANCE
     return torch.cat([top_left, sizes + top_left], dim=1)
 
 
-def greedy_nms(
-    boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float, candidates: int
-) -> torch.Tensor:
-    """Indices of kept boxes, best first; only the ``candidates`` highest scores take part.
+def overlaps(box: torch.Tensor, others: torch.Tensor) -> torch.Tensor:
+    """Intersection over union of one corner box [4] with each of ``others`` [M, 4]."""
+    top_left = torch.maximum(others[:, :2], box[:2])
+    bottom_right = torch.minimum(others[:, 2:], box[2:])
+    intersection = (bottom_right - top_left).clamp(min=0.0).prod(dim=1)
+    area = lambda b: (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])  # noqa: E731
+    return intersection / ((area(others) - intersection) + area(box))
 
-    Overlap is intersection / union of corner boxes; a box survives while its IoU with every
-    kept box is <= ``iou_threshold``.
+
+def greedy_nms(
+    boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float, candidates: int | None = None
+) -> torch.Tensor:
+    """Indices of kept boxes, best first: a box survives while it overlaps every better kept box
+    by at most ``iou_threshold``; only the ``candidates`` highest scores take part (all if None).
     """
-    if boxes.numel() == 0:
-        return torch.zeros(0, dtype=torch.long)
-    x1, y1, x2, y2 = boxes.unbind(1)
-    area = (x2 - x1) * (y2 - y1)
-    _, ascending = scores.sort(0)
-    remaining = ascending[-candidates:]
-    kept = []
-    while remaining.numel() > 0:
-        best = remaining[-1]
+    order = scores.argsort(descending=True, stable=True)
+    if candidates is not None:
+        order = order[:candidates]
+    kept: list[torch.Tensor] = []
+    while order.numel() > 0:
+        best, order = order[0], order[1:]
         kept.append(best)
-        remaining = remaining[:-1]
-        if remaining.numel() == 0:
-            break
-        w = (x2[remaining].clamp(max=x2[best]) - x1[remaining].clamp(min=x1[best])).clamp(min=0.0)
-        h = (y2[remaining].clamp(max=y2[best]) - y1[remaining].clamp(min=y1[best])).clamp(min=0.0)
-        inter = w * h
-        iou = inter / ((area[remaining] - inter) + area[best])
-        remaining = remaining[iou.le(iou_threshold)]
-    return torch.stack(kept)
+        order = order[overlaps(boxes[best], boxes[order]).le(iou_threshold)]
+    return torch.stack(kept) if kept else torch.zeros(0, dtype=torch.long)
 
 
 def detection_table(
@@ -77,20 +74,6 @@ def detection_table(
 
 
 def nms_numpy(dets: np.ndarray, iou_threshold: float) -> np.ndarray:
-    """Greedy NMS over rows (x1, y1, x2, y2, score); returns kept row indices, best first."""
-    if len(dets) == 0:
-        return np.zeros(0, dtype=np.int32)
-    x1, y1, x2, y2, scores = (dets[:, i] for i in range(5))
-    areas = (x2 - x1) * (y2 - y1)
-    order = scores.argsort()[::-1]
-    keep = []
-    while order.size > 0:
-        best = order[0]
-        keep.append(int(best))
-        rest = order[1:]
-        w = np.maximum(0.0, np.minimum(x2[best], x2[rest]) - np.maximum(x1[best], x1[rest]))
-        h = np.maximum(0.0, np.minimum(y2[best], y2[rest]) - np.maximum(y1[best], y1[rest]))
-        inter = w * h
-        overlap = inter / (areas[best] + areas[rest] - inter)
-        order = rest[overlap <= iou_threshold]
-    return np.asarray(keep, dtype=np.int32)
+    """``greedy_nms`` over rows (x1, y1, x2, y2, score); returns kept row indices, best first."""
+    rows = torch.from_numpy(np.asarray(dets, dtype=np.float64).reshape(-1, 5))
+    return greedy_nms(rows[:, :4], rows[:, 4], iou_threshold).numpy().astype(np.int32)

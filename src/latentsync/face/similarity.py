@@ -1,44 +1,55 @@
 """Similarity transform from 3 face landmarks to the crop template, with LatentSync's temporal smoothing.
 
-The published models were trained on crops made this exact way, so the estimate (Umeyama on
-std-normalised points) and the odd-looking smoothing (a bias measured in normalised units added to a
-pixel translation) are kept as they are: a "cleaner" transform would move the mouth in the crop.
+The published models were trained on crops made this exact way, so two details are kept: the
+scale is the ratio of the two point sets' spreads (sample std over all coordinates), not the
+least-squares scale; and the smoothing adds a bias measured in *normalised* units (the nose
+point's offset between the normalised sets, averaged over consecutive frames) to the pixel
+translation. A "cleaner" transform would move the mouth in the crop.
+
+The rotation is the least-squares one between the normalised sets (Umeyama without reflection).
+In the plane it has a closed form: with points as complex numbers, the best rotation is the
+phase of sum(conj(src_i) * dst_i).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 SMOOTH_PREVIOUS_WEIGHT = 0.2  # weight of the previous frame's translation bias
 
 
-def umeyama_similarity(
-    src_points: np.ndarray, dst_points: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Least-squares rotation+uniform scale+translation mapping src onto dst.
+@dataclass(frozen=True)
+class SimilarityFit:
+    affine: np.ndarray  # [2, 3] float64, maps src pixels onto dst
+    src_normalised: np.ndarray  # [N] complex: centred, divided by the spread
+    dst_normalised: np.ndarray
 
-    Returns (affine [2,3] float64, src normalised [N,2], dst normalised [N,2]); the normalised
-    points (centred, divided by their sample std) are what the smoothing works with.
-    """
-    src = np.asarray(src_points, dtype=np.float64)
-    dst = np.asarray(dst_points, dtype=np.float64)
-    src_mean, dst_mean = src.mean(axis=0), dst.mean(axis=0)
-    src_centred, dst_centred = src - src_mean, dst - dst_mean
-    # Sample std over all coordinates (ddof=1), as torch.std does.
-    src_std, dst_std = src_centred.std(ddof=1), dst_centred.std(ddof=1)
-    src_norm, dst_norm = src_centred / src_std, dst_centred / dst_std
 
-    u, _, vt = np.linalg.svd(src_norm.T @ dst_norm)
-    v = vt.T
-    rotation = v @ u.T
-    if np.linalg.det(rotation) < 0:
-        v[:, -1] = -v[:, -1]
-        rotation = v @ u.T
+def _as_complex(points: np.ndarray) -> np.ndarray:
+    xy = np.asarray(points, dtype=np.float64)
+    return xy[:, 0] + 1j * xy[:, 1]
 
-    scale = dst_std / src_std
-    translation = dst_mean - scale * rotation @ src_mean
-    affine = np.concatenate([scale * rotation, translation[:, None]], axis=1)
-    return affine, src_norm, dst_norm
+
+def _spread(centred: np.ndarray) -> float:
+    """Sample std (ddof=1) over all 2N coordinates of centred points."""
+    return float(np.sqrt(np.sum(np.abs(centred) ** 2) / (2 * len(centred) - 1)))
+
+
+def fit_similarity(src_points: np.ndarray, dst_points: np.ndarray) -> SimilarityFit:
+    src, dst = _as_complex(src_points), _as_complex(dst_points)
+    src_centre, dst_centre = src.mean(), dst.mean()
+    src_spread, dst_spread = _spread(src - src_centre), _spread(dst - dst_centre)
+    src_n, dst_n = (src - src_centre) / src_spread, (dst - dst_centre) / dst_spread
+    correlation = np.sum(np.conj(src_n) * dst_n)
+    rotation = correlation / abs(correlation) if correlation != 0 else 1.0 + 0j
+    linear = rotation * (dst_spread / src_spread)  # rotation and scale as one complex factor
+    shift = dst_centre - linear * src_centre
+    affine = np.array(
+        [[linear.real, -linear.imag, shift.real], [linear.imag, linear.real, shift.imag]], dtype=np.float64
+    )
+    return SimilarityFit(affine, src_n, dst_n)
 
 
 class SmoothedSimilarity:
@@ -46,18 +57,27 @@ class SmoothedSimilarity:
 
     def __init__(self, template: np.ndarray):
         self.template = np.asarray(template, dtype=np.float64)
-        self.previous_bias: np.ndarray | None = None
+        self._bias: np.ndarray | None = None
 
     def reset(self) -> None:
-        self.previous_bias = None
+        self._bias = None
+
+    def state(self) -> list[float] | None:
+        """The smoothing memory, for a journal (resume continues exactly where a run stopped)."""
+        return None if self._bias is None else [float(v) for v in self._bias]
+
+    def restore(self, state: list[float] | None) -> None:
+        self._bias = None if state is None else np.asarray(state, dtype=np.float64)
 
     def __call__(self, landmarks3: np.ndarray, smooth: bool = True) -> np.ndarray:
         """landmarks3 [3,2] in frame pixels -> affine [2,3] float32 (frame -> crop)."""
-        affine, landmarks_norm, template_norm = umeyama_similarity(landmarks3, self.template)
+        fit = fit_similarity(landmarks3, self.template)
+        affine = fit.affine.copy()
         if smooth:
-            bias = template_norm[2] - landmarks_norm[2]
-            if self.previous_bias is not None:
-                bias = self.previous_bias * SMOOTH_PREVIOUS_WEIGHT + bias * (1 - SMOOTH_PREVIOUS_WEIGHT)
-            self.previous_bias = bias
+            nose_offset = fit.dst_normalised[2] - fit.src_normalised[2]
+            bias = np.array([nose_offset.real, nose_offset.imag])
+            if self._bias is not None:
+                bias = self._bias * SMOOTH_PREVIOUS_WEIGHT + bias * (1 - SMOOTH_PREVIOUS_WEIGHT)
+            self._bias = bias
             affine[:, 2] += bias
         return affine.astype(np.float32)

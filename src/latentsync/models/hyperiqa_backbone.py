@@ -52,8 +52,14 @@ def _lda_pool(in_channels: int, out_channels: int) -> nn.Sequential:
     """1x1 channel reduction then 7x7 average pooling (keys ``ldaN_pool.0``)."""
     return nn.Sequential(
         nn.Conv2d(in_channels, out_channels, kernel_size=1, bias=False),
-        nn.AvgPool2d(7, stride=7),
+        nn.AvgPool2d(LDA_POOL, stride=LDA_POOL),
     )
+
+
+# ResNet-50 stages: (bottleneck width, blocks, stride); each feeds one LDA tap.
+STAGES = ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2))
+LDA_REDUCTION = (16, 32, 64, None)  # 1x1-conv channels before pooling (none on the last stage)
+LDA_POOL = 7  # every tap pools by 7: 56/28/14/7 maps at a 224x224 input
 
 
 class HyperIQABackbone(nn.Module):
@@ -61,6 +67,7 @@ class HyperIQABackbone(nn.Module):
 
     For a 224x224 input: ``hyper_in_feat`` is the [B,2048,7,7] last-stage map and
     ``target_in_vec`` the [B, target_in_size] concatenation of the LDA features.
+    Modules keep the checkpoint's names: ``layer1..4``, ``lda1..4_pool``, ``lda1..4_fc``.
     """
 
     def __init__(self, lda_out_channels: int, target_in_size: int):
@@ -69,29 +76,24 @@ class HyperIQABackbone(nn.Module):
         self.bn1 = nn.BatchNorm2d(64)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        self.layer1 = _stage(64, 64, 3, stride=1)
-        self.layer2 = _stage(256, 128, 4, stride=2)
-        self.layer3 = _stage(512, 256, 6, stride=2)
-        self.layer4 = _stage(1024, 512, 3, stride=2)
-
-        # Feature sizes below assume 224x224 inputs (56/28/14/7 maps pooled by 7).
-        self.lda1_pool = _lda_pool(256, 16)
-        self.lda1_fc = nn.Linear(16 * 64, lda_out_channels)
-        self.lda2_pool = _lda_pool(512, 32)
-        self.lda2_fc = nn.Linear(32 * 16, lda_out_channels)
-        self.lda3_pool = _lda_pool(1024, 64)
-        self.lda3_fc = nn.Linear(64 * 4, lda_out_channels)
-        self.lda4_pool = nn.AvgPool2d(7, stride=7)
-        self.lda4_fc = nn.Linear(2048, target_in_size - lda_out_channels * 3)
+        channels, size = 64, 56
+        for index, ((width, blocks, stride), reduction) in enumerate(zip(STAGES, LDA_REDUCTION), start=1):
+            setattr(self, f"layer{index}", _stage(channels, width, blocks, stride))
+            channels, size = width * Bottleneck.expansion, size // stride
+            cells = (size // LDA_POOL) ** 2
+            if reduction is None:  # the last tap: pool only, and it fills the rest of the vector
+                setattr(self, f"lda{index}_pool", nn.AvgPool2d(LDA_POOL, stride=LDA_POOL))
+                out = target_in_size - lda_out_channels * (len(STAGES) - 1)
+                setattr(self, f"lda{index}_fc", nn.Linear(channels * cells, out))
+            else:
+                setattr(self, f"lda{index}_pool", _lda_pool(channels, reduction))
+                setattr(self, f"lda{index}_fc", nn.Linear(reduction * cells, lda_out_channels))
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        x = self.layer1(x)
-        lda1 = self.lda1_fc(self.lda1_pool(x).flatten(1))
-        x = self.layer2(x)
-        lda2 = self.lda2_fc(self.lda2_pool(x).flatten(1))
-        x = self.layer3(x)
-        lda3 = self.lda3_fc(self.lda3_pool(x).flatten(1))
-        x = self.layer4(x)
-        lda4 = self.lda4_fc(self.lda4_pool(x).flatten(1))
-        return {"hyper_in_feat": x, "target_in_vec": torch.cat([lda1, lda2, lda3, lda4], dim=1)}
+        taps = []
+        for index in range(1, len(STAGES) + 1):
+            x = getattr(self, f"layer{index}")(x)
+            pooled = getattr(self, f"lda{index}_pool")(x).flatten(1)
+            taps.append(getattr(self, f"lda{index}_fc")(pooled))
+        return {"hyper_in_feat": x, "target_in_vec": torch.cat(taps, dim=1)}

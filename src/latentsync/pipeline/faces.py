@@ -70,7 +70,6 @@ class FaceStage:
 
     def state_dict(self) -> dict:
         """JSON-able state: the tracked face and the aligner's smoothing bias."""
-        bias = self.aligner._similarity.previous_bias
         current = self.tracker.current
         tracked = None
         if current is not None:
@@ -82,7 +81,7 @@ class FaceStage:
         return {
             "tracked": tracked,
             "missing": self.tracker.missing,
-            "aligner_bias": None if bias is None else [float(v) for v in bias],
+            "aligner_bias": self.aligner.smoothing_state(),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -93,5 +92,4 @@ class FaceStage:
             else Face(*tracked["box"], tracked["score"], np.asarray(tracked["landmarks3"], dtype=np.float32))
         )
         self.tracker.missing = int(state.get("missing", 0))
-        bias = state.get("aligner_bias")
-        self.aligner._similarity.previous_bias = None if bias is None else np.asarray(bias, dtype=np.float64)
+        self.aligner.restore_smoothing(state.get("aligner_bias"))

@@ -63,8 +63,10 @@ class InferenceSummary:
 def check_inputs(options: InferenceOptions):
     """Probe both inputs (clear one-line errors) before any model is loaded."""
     from latentsync.audio.io import probe_audio
+    from latentsync.face.installed import check_detector_installed
     from latentsync.video.probe import probe_video
 
+    check_detector_installed(options.face_detector)
     video_info = probe_video(options.video)
     audio_info = probe_audio(options.audio)
     out = options.output

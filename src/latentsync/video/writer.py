@@ -9,6 +9,8 @@ from pathlib import Path
 import av
 import numpy as np
 
+from latentsync.video.encoder_options import deterministic_options, merge_options
+
 logger = logging.getLogger(__name__)
 
 _CHROMA_SUBSAMPLED = {"yuv420p": "yuv444p", "yuv422p": "yuv444p", "yuv420p10le": "yuv444p10le"}
@@ -31,6 +33,8 @@ class VideoWriter:
     Colour: frames are converted with the BT.709 matrix, limited range, and tagged so, which
     every player and our reader interpret the same way.
     Timing: the stream time base is 1/fps and frame k has pts k, so 30000/1001 stays exact.
+    Reproducible: the same frames and settings give the same pictures at every size (see
+    ``encoder_options``: libx264's AVX-512 kernels are left out because one of them is not).
     """
 
     def __init__(
@@ -72,12 +76,12 @@ class VideoWriter:
             stream.codec_context.color_primaries = 1
             stream.codec_context.color_trc = 1
             stream.codec_context.color_range = 1  # limited ("tv")
-            stream.options = {
-                "crf": str(crf),
-                "preset": preset,
-                **_QUIET_ENCODER_OPTIONS.get(codec, {}),
-                **(options or {}),
-            }
+            stream.options = merge_options(
+                {"crf": str(crf), "preset": preset},
+                _QUIET_ENCODER_OPTIONS.get(codec),
+                deterministic_options(codec),
+                options,
+            )
         except Exception:
             self._container.close()
             raise

@@ -76,22 +76,24 @@ def aligned_clips(work: Path) -> list[Path]:
     """The demo videos as aligned 128x128 face clips with their audio (made once, reused)."""
     import cv2
 
+    from latentsync.audio.io import read_pcm16
     from latentsync.data.affine import align_frames, face_detector
-    from latentsync.data.media import iter_frames, read_audio, write_clip
     from latentsync.face.align import FaceAligner
+    from latentsync.video.clip_file import write_clip
+    from latentsync.video.reader import iter_timed_frames
 
     clips = []
     for name in ("demo1", "demo2"):
         out = work / f"{name}_faces{STORED_RESOLUTION}.mp4"
         if not out.is_file():
             started = time.monotonic()
-            frames = (frame for _, frame in iter_frames(MEDIA / f"{name}_video.mp4"))
+            frames = (frame for _, frame in iter_timed_frames(MEDIA / f"{name}_video.mp4"))
             faces, _, missing = align_frames(frames, face_detector("mediapipe"), FaceAligner(256))
             if missing is not None:
                 raise SystemExit(f"{name}: no face at frame {missing}")
             size = (STORED_RESOLUTION, STORED_RESOLUTION)
             small = [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in faces]
-            audio = read_audio(MEDIA / f"{name}_video.mp4")[: len(faces) * 640]
+            audio = read_pcm16(MEDIA / f"{name}_video.mp4")[: len(faces) * 640]
             write_clip(out, small, audio)
             logger.info("aligned %s: %d frames in %.0f s", name, len(faces), time.monotonic() - started)
         clips.append(out)

@@ -5,7 +5,7 @@ set -euo pipefail
 
 LS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LS_VENV="${LATENTSYNC_VENV:-$LS_ROOT/.venv}"
-LS_EXTRAS="${LATENTSYNC_EXTRAS:-app,data,train,dev}"
+LS_EXTRAS="${LATENTSYNC_EXTRAS:-app,data,train,enhance,dev}"
 # A CPU build by default; GPU users install their CUDA torch into the venv first (see README).
 LS_TORCH_SPEC="${LATENTSYNC_TORCH_SPEC:-torch==2.13.0}"
 LS_WHISPER_SPEC="${LATENTSYNC_WHISPER_SPEC:-openai-whisper==20250625}"

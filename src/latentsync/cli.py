@@ -63,6 +63,14 @@ def configure_logging(verbose: bool, quiet: bool = False) -> None:
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 
+def _out_of_memory(exc: BaseException):
+    if not isinstance(exc, (MemoryError, RuntimeError)):
+        return None
+    from latentsync.pipeline.oom import as_out_of_memory
+
+    return as_out_of_memory(exc, "this command")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -80,13 +88,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except MemoryError:
-        print(
-            "error: out of memory: try --batch-chunks 1, a smaller --dtype, or a machine with more RAM",
-            file=sys.stderr,
-        )
-        return 1
     except Exception as exc:
+        oom = _out_of_memory(exc)
+        if oom is not None:  # raised outside a guarded stage: still one line, exit 2
+            if args.verbose:
+                logger.exception("")
+            print(f"error: {oom}", file=sys.stderr)
+            return oom.exit_code
         if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
             if args.verbose:
                 logger.exception("")

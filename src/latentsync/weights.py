@@ -71,6 +71,18 @@ _AUX = {
 }
 
 
+# Face restorers for --enhancer: the standard files, from Hugging Face mirrors of their GitHub releases.
+_ENHANCERS = {
+    "gfpgan": ("gmk123/GFPGAN", "GFPGANv1.4.pth"),
+    "codeformer": ("Gourieff/ReActor", "models/facerestore_models/codeformer-v0.1.0.pth"),
+}
+
+
+def enhancer_file(name: str) -> WeightFile:
+    repo, filename = _ENHANCERS[name]
+    return WeightFile(f"enhancer_{name}", repo, filename, "--enhancer")
+
+
 def auxiliary_files() -> list[WeightFile]:
     """Preprocessing, evaluation and training-loss weights, as the original's ``auxiliary/`` folder."""
     return [WeightFile(key, AUXILIARY_REPO, name, "--aux-dir") for key, name in _AUX.items()]
@@ -159,6 +171,9 @@ def download_file(spec: WeightFile, local_dir: Path | None = None) -> Path:
 
 
 def _how_to_supply(spec: WeightFile, version_hint: str) -> str:
+    if spec.key.startswith("enhancer_"):
+        name = spec.key.removeprefix("enhancer_")
+        return f"--enhancer PATH, or `latentsync download --enhancer {name}` while online, or put it under ./checkpoints/{spec.local_path}"
     if spec.repo_id == AUXILIARY_REPO:
         command = "latentsync download --auxiliary"
     elif spec.key == "vae":
@@ -225,12 +240,18 @@ def resolve(
 
 
 def download_all(
-    version: str = DEFAULT_MODEL, auxiliary: bool = False, local_dir: Path | None = None
+    version: str = DEFAULT_MODEL,
+    auxiliary: bool = False,
+    local_dir: Path | None = None,
+    enhancers: tuple[str, ...] = (),
 ) -> list[Path]:
-    """``latentsync download``: every file of a model (and the auxiliary set), into the cache or a dir."""
+    """``latentsync download``: every file of a model (and the auxiliary set), into the cache or a dir;
+    with ``enhancers``, only those face restorers."""
     specs = model_files(version) + training_files(version)
     if auxiliary:
         specs += auxiliary_files()
+    if enhancers:
+        specs = [enhancer_file(name) for name in enhancers]
     if is_offline():
         names = [f"{s.repo_id}/{s.filename}".rstrip("/") for s in specs]
         raise MissingWeightsError(
@@ -260,7 +281,7 @@ def download_all(
                     "a working connection to the hub (HF_ENDPOINT for a mirror), then rerun; partial files resume",
                 )
             )
-    if local_dir is not None and not failed:
+    if local_dir is not None and not failed and not enhancers:
         (local_dir / VERSION_MARKER).write_text(version + "\n")
     if failed:
         raise MissingWeightsError(failed)

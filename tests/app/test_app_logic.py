@@ -67,6 +67,36 @@ def test_form_maps_every_choice_to_options(tmp_path):
     assert (published.face_index, published.fps) == (None, None)
 
 
+def test_page_defaults_are_the_cli_defaults(tmp_path):
+    from latentsync.cli import build_parser
+
+    args = build_parser().parse_args(["infer", "--video", "v.mp4", "--audio", "a.wav", "--output", "o.mp4"])
+    from latentsync.commands.infer import options_from_args
+
+    cli = options_from_args(args)
+    page = form.options_from_form(values(fps_choice=form.FPS_MODEL), AppSettings(), tmp_path / "o.mp4")
+    for name in ("face_detector", "blend", "enhancer", "enhancer_strength", "fps", "model_fps"):
+        assert getattr(page, name) == getattr(cli, name), name
+
+
+def test_detector_blend_and_enhancer_controls_reach_the_options(tmp_path):
+    other_detector = next(d for d in form.DETECTOR_CHOICES if d != form.DEFAULT_DETECTOR)
+    opts = form.options_from_form(
+        values(face_detector=other_detector, blend="face", enhancer="codeformer", enhancer_strength=0.4),
+        AppSettings(),
+        tmp_path / "o.mp4",
+    )
+    assert (opts.face_detector, opts.blend, opts.enhancer, opts.enhancer_strength) == (
+        other_detector,
+        "face",
+        "codeformer",
+        0.4,
+    )
+    assert (opts.fps, opts.model_fps) == (None, None)  # FPS_SOURCE: the model at the source rate
+    with pytest.raises(InputError, match="Enhancer strength"):
+        form.options_from_form(values(enhancer_strength=1.5), AppSettings(), tmp_path / "o.mp4")
+
+
 @pytest.mark.parametrize(
     "change, words",
     [

@@ -12,7 +12,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from latentsync.data.media import ClipWriter, iter_frames, read_audio
+from latentsync.audio.io import read_pcm16
+from latentsync.video.clip_file import ClipWriter
+from latentsync.video.reader import iter_timed_frames
 from tests.helpers.golden import MEDIA
 
 # (x, y) of the 540x960 crop's top-left corner in each 1080x1920 demo video.
@@ -23,7 +25,7 @@ SIZE = (270, 480)
 def demo_frames(name: str, start: int, count: int) -> list[np.ndarray]:
     x, y = CROP_ORIGIN[name]
     frames = []
-    for index, (_, frame) in enumerate(iter_frames(MEDIA / f"{name}_video.mp4")):
+    for index, (_, frame) in enumerate(iter_timed_frames(MEDIA / f"{name}_video.mp4")):
         if index >= start + count:
             break
         if index >= start:
@@ -32,7 +34,7 @@ def demo_frames(name: str, start: int, count: int) -> list[np.ndarray]:
 
 
 def demo_audio(name: str, start_frame: int, frames: int) -> np.ndarray:
-    audio = read_audio(MEDIA / f"{name}_video.mp4")
+    audio = read_pcm16(MEDIA / f"{name}_video.mp4")
     return audio[start_frame * 640 : (start_frame + frames) * 640]
 
 

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
+from latentsync.audio.io import read_pcm16
 from latentsync.data.engine import RECORDS_DIR, InlineExecutor, dask_executor, run_pipeline
 from latentsync.data.manifest import read_manifest
-from latentsync.data.media import probe, read_audio, read_frames
 from latentsync.data.stage import Settings
+from latentsync.video.probe import scan_streams
+from latentsync.video.reader import read_all_frames
 from tests.data.conftest import NO_MODEL_STAGES
 
 
@@ -49,13 +51,13 @@ def test_cut_is_found_and_shots_split(first_run):
     assert record["outputs"] == ["shot/cut_shot_001.mp4", "shot/cut_shot_002.mp4"]
     (cut,) = record["measurements"]["cut_frames"]
     assert abs(cut - 140) <= 1, cut  # the join is after frame 140
-    assert [probe(root / p).video_packets for p in record["outputs"]] == [cut, 270 - cut]
+    assert [scan_streams(root / p).video_packets for p in record["outputs"]] == [cut, 270 - cut]
 
 
 def test_resampled_and_segmented_clips_are_25fps_16khz_5_to_10s(first_run):
     root, _, _ = first_run
     resampled = root / "resampled" / "fps30.mp4"
-    info = probe(resampled)
+    info = scan_streams(resampled)
     assert info.fps == 25 and info.video_packets == 140  # 5.6 s at 30 fps -> 140 frames at 25 fps
     segments = sorted((root / "segmented").glob("*.mp4"))
     assert [p.name for p in segments] == [
@@ -66,13 +68,13 @@ def test_resampled_and_segmented_clips_are_25fps_16khz_5_to_10s(first_run):
         "noface_shot_001_000.mp4",
     ]
     for path in segments:
-        info = probe(path)
+        info = scan_streams(path)
         assert info.fps == 25 and 5.0 <= info.video_packets / 25 < 10.0
         import av
 
         with av.open(str(path)) as c:
             assert c.streams.audio[0].codec_context.sample_rate == 16000
-        assert abs(len(read_audio(path)) - info.video_packets * 640) <= 1024  # AAC end padding
+        assert abs(len(read_pcm16(path)) - info.video_packets * 640) <= 1024  # AAC end padding
 
 
 def test_aligned_clips_are_square_and_show_a_centred_face(first_run):
@@ -83,7 +85,7 @@ def test_aligned_clips_are_square_and_show_a_centred_face(first_run):
     clips = sorted((root / "affine_transformed").glob("*.mp4"))
     assert len(clips) == 4
     for clip in clips:
-        frames = read_frames(clip)
+        frames = read_all_frames(clip)
         assert frames.shape[1:] == (256, 256, 3)
         faces = detector.detect(frames[len(frames) // 2])
         assert faces, clip

@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from latentsync.audio.io import read_pcm16, shift_audio
 from latentsync.data.engine import InlineExecutor, run_pipeline
 from latentsync.data.manifest import read_manifest
-from latentsync.data.media import read_audio, read_frames, shift_audio, write_clip
 from latentsync.data.stage import Settings
 from latentsync.errors import MissingWeightsError
+from latentsync.video.clip_file import write_clip
+from latentsync.video.reader import read_all_frames
 from tests.data.inputs import demo_audio, demo_frames
 from tests.helpers.aux_models import write_aux_models
 
@@ -55,7 +57,7 @@ def test_sync_and_quality_stages_with_deterministic_weights(aux_dir, tmp_path):
     (entry,) = read_manifest(result.manifest)
 
     syncnet, s3fd = sync_models(str(aux_dir / "syncnet_v2.model"), str(aux_dir / "sfd_face.pth"), "cpu")
-    frames, audio = read_frames(clip), read_audio(clip)
+    frames, audio = read_all_frames(clip), read_pcm16(clip)
     direct = clip_sync(
         syncnet,
         lambda f: detect_faces(s3fd, f, conf_threshold=0.5, scales=(0.25,)),
@@ -68,16 +70,16 @@ def test_sync_and_quality_stages_with_deterministic_weights(aux_dir, tmp_path):
     assert entry.sync_conf == pytest.approx(direct.confidence, abs=1e-4)
 
     synced = tmp_path / "av_synced_0" / "clip.mp4"
-    assert np.array_equal(read_frames(synced), frames)  # video packets copied untouched
+    assert np.array_equal(read_all_frames(synced), frames)  # video packets copied untouched
     expected = shift_audio(audio[: FRAMES * 640], direct.offset)
-    got = read_audio(synced)[: FRAMES * 640].astype(np.float64)
+    got = read_pcm16(synced)[: FRAMES * 640].astype(np.float64)
     shift, total = abs(direct.offset) * 640, FRAMES * 640
     keep = slice(shift + 512, total - 1024) if direct.offset > 0 else slice(512, total - shift - 1024)
     corr = np.corrcoef(got[keep], expected[keep].astype(np.float64))[0, 1]
     unshifted = np.corrcoef(got[keep], audio[keep].astype(np.float64))[0, 1]
     assert corr > 0.99 and unshifted < 0.9, (corr, unshifted)
 
-    score = clip_quality_score(list(read_frames(synced)), load_hyperiqa(aux_dir / "koniq_pretrained.pkl"))
+    score = clip_quality_score(list(read_all_frames(synced)), load_hyperiqa(aux_dir / "koniq_pretrained.pkl"))
     assert entry.iqa_score == pytest.approx(score, abs=1e-3)
     # detweights hyperIQA scores far below 40: the seed's threshold rejects it.
     assert (entry.status, entry.stage, entry.reason) == (

@@ -81,7 +81,7 @@ def test_demo_on_tiny_weights_writes_result_and_side_by_side(tiny_models, tmp_pa
 
 
 def test_demo_offline_exits_2_naming_the_files_and_the_command(tmp_path):
-    result = run_cli(["demo", *QUICK], tmp_path, {"HF_HUB_OFFLINE": "1"})
+    result = run_cli(["demo", "--seconds", "1"], tmp_path, {"HF_HUB_OFFLINE": "1"})
     assert result.returncode == 2
     line = single_error_line(result)
     assert line.startswith("error: the demo needs the LatentSync 1.6 weights")
@@ -98,7 +98,9 @@ def _closed_port() -> int:
 
 
 def test_demo_with_unreachable_hub_exits_2(tmp_path):
-    result = run_cli(["demo", *QUICK], tmp_path, {"HF_ENDPOINT": f"http://127.0.0.1:{_closed_port()}"})
+    result = run_cli(
+        ["demo", "--seconds", "1"], tmp_path, {"HF_ENDPOINT": f"http://127.0.0.1:{_closed_port()}"}
+    )
     assert result.returncode == 2
     line = single_error_line(result)
     assert "cannot reach http://127.0.0.1" in line and "latentsync_unet.pt" in line
@@ -107,9 +109,13 @@ def test_demo_with_unreachable_hub_exits_2(tmp_path):
 
 def test_demo_with_hub_lacking_the_files_exits_2(tmp_path):
     with fake_hub({}) as (endpoint, log):
-        result = run_cli(["demo", *QUICK], tmp_path, {"HF_ENDPOINT": endpoint, "HF_HUB_DISABLE_XET": "1"})
-    assert result.returncode == 2
-    line = single_error_line(result)
+        result = run_cli(
+            ["demo", "--seconds", "1"], tmp_path, {"HF_ENDPOINT": endpoint, "HF_HUB_DISABLE_XET": "1"}
+        )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    # the hub answered, so the fetch notice comes first; then the one error line
+    *_, line = result.stderr.strip().splitlines()
+    assert line.startswith("error: the demo needs") and result.stderr.count("error:") == 1
     assert "download failed" in line and "whisper/tiny.pt" in line
     assert any("latentsync_unet.pt" in request for request in log)
 
@@ -152,6 +158,7 @@ def test_demo_fetches_missing_weights_then_runs(tiny_models, tmp_path):
         (["--seconds", "0"], "--seconds must be between 0 and 3600"),
         (["--output", "same.mp4", "--compare", "same.mp4"], "--compare must differ from --output"),
         (["--output", "missing/out.mp4", "--seconds", "1"], "output directory does not exist"),
+        (["--compare", "missing/side.mp4"], "folder of --compare does not exist: missing"),
     ],
 )
 def test_demo_bad_arguments_exit_2_before_any_work(tmp_path, monkeypatch, capsys, tiny_models, argv, message):
@@ -160,3 +167,25 @@ def test_demo_bad_arguments_exit_2_before_any_work(tmp_path, monkeypatch, capsys
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and message in err and "\n" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_demo_warns_before_running_the_published_model_on_a_cpu(caplog):
+    from latentsync.commands.demo import warn_if_cpu
+    from latentsync.pipeline.options import InferenceOptions
+
+    published = InferenceOptions(video=demo_video(), audio=demo_audio(), output=Path("o.mp4"), device="cpu")
+    warn_if_cpu(published)
+    assert any(
+        "minutes per frame" in r.getMessage() and "--seconds 1" in r.getMessage() for r in caplog.records
+    )
+    caplog.clear()
+    warn_if_cpu(
+        InferenceOptions(
+            video=demo_video(),
+            audio=demo_audio(),
+            output=Path("o.mp4"),
+            device="cpu",
+            unet_checkpoint="tiny.pt",
+        )
+    )
+    assert caplog.records == []

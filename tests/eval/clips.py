@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from latentsync.data.media import write_clip
+from latentsync.video.clip_file import write_clip
 from latentsync.video.reader import iter_frames
 from latentsync.video.writer import VideoWriter
 from tests.data.inputs import CROP_ORIGIN, SIZE, demo_audio

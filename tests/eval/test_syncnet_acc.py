@@ -42,7 +42,7 @@ def clip(tmp_path_factory):
 def test_drawn_pairs_follow_the_label(clip):
     config = load_config("syncnet_16_pixel_attn", "syncnet")
     cache = ClipCache()
-    frames, mel = cache.get(clip)
+    frames, mel = cache.frames_and_mel(clip)
     starts = range(len(frames) - 16 + 1)
     candidates = {s: to_model_frames(frames[s : s + 16], 256, True) for s in starts}
     rng = random.Random(3)

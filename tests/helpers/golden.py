@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +32,7 @@ def digest(array: np.ndarray) -> str:
     return h.hexdigest()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _stored(folder: Path, stem: str) -> dict[str, np.ndarray]:
     with np.load(folder / f"{stem}.npz") as archive:
         return {key: archive[key] for key in archive.files}

@@ -21,6 +21,15 @@ def media_dir_small(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def clip_700(tmp_path_factory) -> Path:
+    """40 frames of demo1 at 700x700 (not a multiple of 16, nor of 128: the sizes where libx264's
+    AVX-512 MB-tree kernel made repeated encodes differ), 25 fps."""
+    return media.write_video(
+        tmp_path_factory.mktemp("clip_700") / "clip700.mp4", media.demo_frames(40, (700, 700))
+    )
+
+
+@pytest.fixture(scope="session")
 def tiny_inference_models(tiny_models, media_dir_small):
     opts = tiny_options(
         tiny_models, media_dir_small / "clip.mp4", media_dir_small / "speech.wav", media_dir_small / "x.mp4"

@@ -7,7 +7,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from latentsync.data.media import read_audio, write_clip
+from latentsync.audio.io import read_pcm16
+from latentsync.video.clip_file import write_clip
 from latentsync.video.reader import iter_frames
 from tests.helpers.golden import MEDIA
 
@@ -25,7 +26,7 @@ def demo_faces(resolution: int, max_frames: int = 250) -> tuple[np.ndarray, np.n
             break
         crop = frame[y0:y1, x0:x1]
         faces.append(cv2.resize(crop, (resolution, resolution), interpolation=cv2.INTER_AREA))
-    audio = read_audio(MEDIA / "demo1_video.mp4")
+    audio = read_pcm16(MEDIA / "demo1_video.mp4")
     return np.stack(faces), audio
 
 

@@ -8,13 +8,13 @@ import numpy as np
 import torch
 
 from latentsync.audio.io import load_audio
-from latentsync.audio.mel import syncnet_melspectrogram
-from latentsync.data.media import read_frames
+from latentsync.audio.syncnet_mel import syncnet_melspectrogram
 from latentsync.face.mask import mouth_mask
 from latentsync.train.audio_cache import ClipAudio
 from latentsync.train.clips import list_clips
 from latentsync.train.syncnet_dataset import SyncNetDataset
 from latentsync.train.unet_dataset import UNetDataset
+from latentsync.video.reader import read_all_frames
 
 
 def test_list_clips_from_fileslist_and_directory(face_clips, fileslist):
@@ -24,7 +24,7 @@ def test_list_clips_from_fileslist_and_directory(face_clips, fileslist):
 
 def test_syncnet_sample_matches_its_clip(face_clips, tmp_path):
     data = SyncNetDataset(face_clips[:1], 64, audio=ClipAudio(tmp_path / "mel"), seed=0, cache_clips=2)
-    frames = read_frames(face_clips[0])
+    frames = read_all_frames(face_clips[0])
     mel = torch.from_numpy(syncnet_melspectrogram(load_audio(face_clips[0])))
     labels = set()
     for index in range(6):
@@ -64,7 +64,7 @@ def test_unet_sample_has_masked_and_reference_frames(face_clips, tiny_models, tm
     mask = torch.from_numpy(mouth_mask(64))
     assert torch.equal(s["masks"][:, 0], mask.expand(16, -1, -1))
     assert torch.allclose(s["masked_pixel_values"], s["gt_pixel_values"] * mask)
-    frames = torch.from_numpy(read_frames(face_clips[0])).permute(0, 3, 1, 2).float() / 127.5 - 1
+    frames = torch.from_numpy(read_all_frames(face_clips[0])).permute(0, 3, 1, 2).float() / 127.5 - 1
     start = int(s["start_idx"])
     assert torch.allclose(frames[start : start + 16], s["gt_pixel_values"], atol=1e-5)
     ref = [
@@ -79,10 +79,11 @@ def test_unet_sample_has_masked_and_reference_frames(face_clips, tiny_models, tm
 def test_corrupt_and_short_clips_are_skipped_and_counted(face_clips, tmp_path, caplog):
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"not a video" * 100)
-    from latentsync.data.media import read_audio, write_clip
+    from latentsync.audio.io import read_pcm16
+    from latentsync.video.clip_file import write_clip
 
     short = write_clip(
-        tmp_path / "short.mp4", read_frames(face_clips[0])[:20], read_audio(face_clips[0])[: 20 * 640]
+        tmp_path / "short.mp4", read_all_frames(face_clips[0])[:20], read_pcm16(face_clips[0])[: 20 * 640]
     )
     data = SyncNetDataset([broken, short, face_clips[0]], 64, seed=0, cache_clips=2)
     with caplog.at_level(logging.WARNING):

@@ -8,10 +8,9 @@ import pytest
 import torch
 
 from latentsync.audio.io import load_audio
-from latentsync.audio.mel import syncnet_melspectrogram
+from latentsync.audio.syncnet_mel import syncnet_melspectrogram
 from latentsync.cli import main as cli_main
 from latentsync.config import load_config
-from latentsync.data.media import read_frames
 from latentsync.models.stable_syncnet import StableSyncNet
 from latentsync.train.audio_cache import ClipAudio
 from latentsync.train.checkpoints import load_checkpoint
@@ -19,6 +18,7 @@ from latentsync.train.clips import list_clips
 from latentsync.train.losses import offsets_loss, syncnet_visual_input
 from latentsync.train.syncnet_dataset import SyncNetDataset
 from latentsync.train.syncnet_trainer import SyncNetTrainer
+from latentsync.video.reader import read_all_frames
 
 OFFSETS = (-10, -5, 0, 5, 10)
 
@@ -48,7 +48,7 @@ def test_offsets_sample_holds_every_window_of_its_clip(face_clips, tmp_path):
     data = SyncNetDataset(
         face_clips[:1], 64, audio=ClipAudio(tmp_path / "mel"), seed=3, cache_clips=2, offsets=OFFSETS
     )
-    frames = torch.from_numpy(read_frames(face_clips[0])).permute(0, 3, 1, 2).float() / 127.5 - 1
+    frames = torch.from_numpy(read_all_frames(face_clips[0])).permute(0, 3, 1, 2).float() / 127.5 - 1
     mel = torch.from_numpy(syncnet_melspectrogram(load_audio(face_clips[0])))
     for index in range(3):
         sample = data[index]

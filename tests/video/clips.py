@@ -100,6 +100,18 @@ def make_cut_faststart_clip(folder: Path, keep: float) -> tuple[Path, Path]:
     return whole, cut
 
 
+def moving_texture(count: int, width: int, height: int) -> list[np.ndarray]:
+    """Blocky noise drifting right with fresh grain per frame: real motion for the MB-tree."""
+    rng = np.random.default_rng(7)
+    blocks = rng.integers(0, 256, (height // 8 + 1, width // 8 + 1, 3), dtype=np.uint8)
+    base = np.kron(blocks, np.ones((8, 8, 1), np.uint8))[:height, :width]
+    frames = []
+    for k in range(count):
+        grain = rng.integers(0, 6, base.shape, dtype=np.uint8)
+        frames.append(np.roll(base, 3 * k, axis=1) // 2 + grain + 64)
+    return frames
+
+
 def decoded_frames(monkeypatch) -> list[int]:
     """Counts frames decoded through SeekableVideo (the one path every reader uses): ``counter[0]``."""
     import latentsync.video.seekable as seekable

@@ -11,7 +11,14 @@ import pytest
 from latentsync.errors import InputError
 from latentsync.video import iter_frames, probe_video
 from tests.helpers.golden import MEDIA, assert_uint8_close, reference
-from tests.video.clips import decode_all, decoded_frames, make_clip, make_cut_faststart_clip, make_vfr_clip, numbered_frame
+from tests.video.clips import (
+    decode_all,
+    decoded_frames,
+    make_clip,
+    make_cut_faststart_clip,
+    make_vfr_clip,
+    numbered_frame,
+)
 
 
 def test_demo_frame_matches_the_original_decode():

@@ -15,20 +15,9 @@ import pytest
 
 from latentsync.video import VideoWriter, encoder_options, iter_frames
 from latentsync.video.encoder_options import asm_without_avx512, deterministic_options, merge_options
+from tests.video.clips import moving_texture
 
 SEGMENTS = (6, 6, 3)  # like the pipeline's segments: one writer each, the last one partial
-
-
-def moving_texture(count: int, width: int, height: int) -> list[np.ndarray]:
-    """Blocky noise drifting right with fresh grain per frame: real motion for the MB-tree."""
-    rng = np.random.default_rng(7)
-    blocks = rng.integers(0, 256, (height // 8 + 1, width // 8 + 1, 3), dtype=np.uint8)
-    base = np.kron(blocks, np.ones((8, 8, 1), np.uint8))[:height, :width]
-    frames = []
-    for k in range(count):
-        grain = rng.integers(0, 6, base.shape, dtype=np.uint8)
-        frames.append(np.roll(base, 3 * k, axis=1) // 2 + grain + 64)
-    return frames
 
 
 def _encode_segments(folder, frames, codec) -> list[np.ndarray]:

@@ -61,7 +61,10 @@ def friendly_message(exc: BaseException, names: dict[Path, str] | None = None) -
         return input_message(exc, names)
     if isinstance(exc, (ConfigError, CheckpointError, LatentSyncError)):
         return _without_paths(str(exc), names).rstrip(".") + "."
-    if isinstance(exc, MemoryError):
-        return "The server ran out of memory for this video; try a shorter or smaller video."
+    from latentsync.pipeline.oom import as_out_of_memory
+
+    oom = as_out_of_memory(exc, "this job") if isinstance(exc, (MemoryError, RuntimeError)) else None
+    if oom is not None:  # the CLI's sentence, so both say the same thing
+        return str(oom).rstrip(".") + "."
     logger.error("lip-sync job failed", exc_info=exc)
     return INTERNAL

@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from latentsync.app.settings import UI_MAX_STEPS, AppSettings
 from latentsync.errors import InputError
-from latentsync.pipeline.options import InferenceOptions
+from latentsync.face.blend_region import BLEND_MODES, DEFAULT_BLEND
+from latentsync.face.detector import BACKENDS
+from latentsync.face.enhancer import ENHANCER_NAMES
+from latentsync.pipeline.options import MODEL_FPS, InferenceOptions
 
 MODEL_CHOICES = {"LatentSync 1.6": "1.6", "LatentSync 1.5": "1.5"}
 CUSTOM_MODEL = "Custom checkpoint (path on the server)"
 FACE_LARGEST, FACE_BY_INDEX = "Largest face", "Face by index (0 = leftmost)"
-FPS_SOURCE, FPS_25 = "Same as the source", "25 fps"
+FPS_MODEL = "Same as the source (model at 25 fps)"  # --fps model, the CLI's default
+FPS_SOURCE, FPS_25 = "Same as the source (model at the source rate)", "25 fps"
+ENHANCER_OFF = "Off"
+
+
+def _option_default(name: str):
+    """The CLI's default for an option (InferenceOptions holds them), so page and CLI cannot drift."""
+    return next(f.default for f in fields(InferenceOptions) if f.name == name)
+
+
+DEFAULT_DETECTOR = _option_default("face_detector")
+DETECTOR_CHOICES = [DEFAULT_DETECTOR, *(name for name in BACKENDS if name != DEFAULT_DETECTOR)]
+BLEND_CHOICES = [DEFAULT_BLEND, *(mode for mode in BLEND_MODES if mode != DEFAULT_BLEND)]
+ENHANCER_CHOICES = [ENHANCER_OFF, *ENHANCER_NAMES]
+DEFAULT_ENHANCER_STRENGTH = _option_default("enhancer_strength")
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin", ".safetensors")
 
 
@@ -30,6 +47,10 @@ class FormValues:
     crf: float
     model_choice: str
     checkpoint_path: str
+    face_detector: str = DEFAULT_DETECTOR
+    blend: str = DEFAULT_BLEND
+    enhancer: str = ENHANCER_OFF
+    enhancer_strength: float = DEFAULT_ENHANCER_STRENGTH
 
 
 def default_model_choice(settings: AppSettings) -> str:
@@ -71,6 +92,14 @@ def options_from_form(values: FormValues, settings: AppSettings, output: Path) -
             raise InputError("The face index must be 0 or more (0 is the leftmost face).")
         face_index = int(values.face_index)
 
+    _check_range("Enhancer strength", values.enhancer_strength, 0.0, 1.0)
+    if values.face_detector not in DETECTOR_CHOICES:
+        raise InputError(f"Choose a face detector: {', '.join(DETECTOR_CHOICES)}.")
+    if values.blend not in BLEND_MODES:
+        raise InputError(f"Choose a blend region: {', '.join(BLEND_MODES)}.")
+    if values.enhancer not in ENHANCER_CHOICES:
+        raise InputError(f"Choose an enhancer: {', '.join(ENHANCER_CHOICES)}.")
+
     if values.model_choice == CUSTOM_MODEL:
         model, unet_checkpoint = settings.model, checked_checkpoint(values.checkpoint_path)
         unet_config = settings.unet_config
@@ -91,8 +120,17 @@ def options_from_form(values: FormValues, settings: AppSettings, output: Path) -
         deepcache=bool(values.deepcache),
         device=settings.device,
         dtype=settings.dtype,
+        offload=settings.offload,
+        low_vram=settings.low_vram,
+        vae_slicing=settings.vae_slicing,
+        vae_tiling=settings.vae_tiling,
+        face_detector=values.face_detector,
         face_index=face_index,
+        blend=values.blend,
+        enhancer=None if values.enhancer == ENHANCER_OFF else values.enhancer,
+        enhancer_strength=float(values.enhancer_strength),
         fps=25.0 if values.fps_choice == FPS_25 else None,
+        model_fps=None if values.fps_choice == FPS_SOURCE else MODEL_FPS,
         crf=int(values.crf),
         resume=False,
         quiet=True,

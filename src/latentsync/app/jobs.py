@@ -46,6 +46,7 @@ def model_key(options: InferenceOptions) -> tuple:
         options.whisper,
         options.device,
         options.dtype,
+        options.offload,
     )
 
 

@@ -26,6 +26,10 @@ class AppSettings:
     whisper: str | None = None
     device: str = "auto"
     dtype: str = "auto"
+    offload: str = "none"  # memory switches every job of this server uses (see `infer --offload`)
+    low_vram: bool = False
+    vae_slicing: bool = False
+    vae_tiling: bool = False
     temp_root: Path | None = None  # uploads, jobs and results; a fresh temp dir when None
     keep_results_seconds: int = 3600  # finished jobs' files are removed after this
 

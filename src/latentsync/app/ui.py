@@ -138,9 +138,31 @@ def build_ui(settings: AppSettings, jobs: JobManager) -> gr.Blocks:
                         face_index = gr.Number(value=0, precision=0, minimum=0, label="Face index")
                     with gr.Row():
                         fps_choice = gr.Radio(
-                            [form.FPS_SOURCE, form.FPS_25], value=form.FPS_SOURCE, label="Output frame rate"
+                            [form.FPS_MODEL, form.FPS_SOURCE, form.FPS_25],
+                            value=form.FPS_MODEL,
+                            label="Output frame rate",
                         )
                         deepcache = gr.Checkbox(value=False, label="DeepCache (faster, slightly different)")
+                    with gr.Row():
+                        detector = gr.Radio(
+                            form.DETECTOR_CHOICES, value=form.DEFAULT_DETECTOR, label="Face detector"
+                        )
+                        blend = gr.Radio(
+                            form.BLEND_CHOICES,
+                            value=form.BLEND_CHOICES[0],
+                            label="Paste-back region (mouth keeps the source's eyes and skin)",
+                        )
+                    with gr.Row():
+                        enhancer = gr.Radio(
+                            form.ENHANCER_CHOICES, value=form.ENHANCER_OFF, label="Face enhancer"
+                        )
+                        enhancer_strength = gr.Slider(
+                            0.0,
+                            1.0,
+                            value=form.DEFAULT_ENHANCER_STRENGTH,
+                            step=0.05,
+                            label="Enhancer strength",
+                        )
                     model_choice = gr.Radio(
                         [*form.MODEL_CHOICES, form.CUSTOM_MODEL],
                         value=form.default_model_choice(settings),
@@ -162,7 +184,7 @@ def build_ui(settings: AppSettings, jobs: JobManager) -> gr.Blocks:
                 status = gr.Markdown("", elem_id="status")
 
         inputs = [video, audio, steps, guidance, seed, deepcache, face_choice, face_index, fps_choice, crf]
-        inputs += [model_choice, checkpoint]
+        inputs += [model_choice, checkpoint, detector, blend, enhancer, enhancer_strength]
 
         generation = run.click(
             handlers.generate,

@@ -21,6 +21,9 @@ from latentsync.video.container import check_media_path
 
 logger = logging.getLogger(__name__)
 
+SAMPLE_RATE = 16000  # Hz: Whisper's and SyncNet's input rate, the rate every model sees
+MODEL_FPS = 25  # video frames per second the audio features were trained against
+SAMPLES_PER_FRAME = SAMPLE_RATE // MODEL_FPS  # 640
 _INT16_SCALE = 32768.0
 
 
@@ -79,13 +82,13 @@ def probe_audio(path: str | Path) -> AudioInfo:
         )
     if duration is None:
         logger.info("%s: no duration in the headers, counting decoded samples", path)
-        rate = info["sample_rate"] or 16000
+        rate = info["sample_rate"] or SAMPLE_RATE
         duration = sum(len(b) for b in iter_audio_blocks(path, sample_rate=rate)) / rate
     return AudioInfo(duration=duration, **info)
 
 
 def iter_audio_blocks(
-    path: str | Path, sample_rate: int = 16000, block_seconds: float = 30.0
+    path: str | Path, sample_rate: int = SAMPLE_RATE, block_seconds: float = 30.0
 ) -> Iterator[np.ndarray]:
     """Mono float32 blocks of ``block_seconds`` (the last one shorter), decoded as they are needed.
 
@@ -122,7 +125,7 @@ def iter_audio_blocks(
             yield np.concatenate(pending).astype(np.float32) / _INT16_SCALE
 
 
-def load_audio(path: str | Path, sample_rate: int = 16000) -> np.ndarray:
+def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """The whole first audio stream as mono float32 at ``sample_rate``."""
     blocks = list(iter_audio_blocks(path, sample_rate=sample_rate, block_seconds=60.0))
     if not blocks:
@@ -130,7 +133,42 @@ def load_audio(path: str | Path, sample_rate: int = 16000) -> np.ndarray:
     return np.concatenate(blocks)
 
 
-def write_wav(path: str | Path, samples: np.ndarray, sample_rate: int = 16000) -> None:
+def read_pcm16(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """The first audio stream as mono int16 at ``sample_rate``, all of it (empty if there is none).
+
+    For short training clips; the driving audio of inference streams through ``iter_audio_blocks``.
+    """
+    chunks: list[np.ndarray] = []
+    with av.open(str(path)) as container:
+        if not container.streams.audio:
+            return np.zeros(0, np.int16)
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=sample_rate)
+        for frame in container.decode(stream):
+            for out in resampler.resample(frame):
+                chunks.append(out.to_ndarray().reshape(-1))
+        for out in resampler.resample(None):
+            chunks.append(out.to_ndarray().reshape(-1))
+    return np.concatenate(chunks).astype(np.int16) if chunks else np.zeros(0, np.int16)
+
+
+def shift_audio(
+    audio: np.ndarray, offset_frames: int, fps: int = MODEL_FPS, sample_rate: int = SAMPLE_RATE
+) -> np.ndarray:
+    """Delay (positive) or advance (negative) audio by whole video frames, keeping its length.
+
+    Same effect as the seed's ``ffmpeg -itsoffset offset/fps`` on the audio input; the gap is silence.
+    """
+    shift = round(offset_frames * sample_rate / fps)
+    out = np.zeros_like(audio)
+    if shift >= 0:
+        out[shift:] = audio[: len(audio) - shift] if shift < len(audio) else audio[:0]
+    else:
+        out[: len(audio) + shift] = audio[-shift:]
+    return out
+
+
+def write_wav(path: str | Path, samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> None:
     """Mono float samples in [-1, 1) -> 16-bit PCM WAV (the inverse of ``load_audio`` for int16 sources)."""
     import wave
 

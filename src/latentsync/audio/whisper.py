@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from whisper.audio import log_mel_spectrogram
 
 from latentsync.audio.frame_features import frame_chunk
-from latentsync.audio.io import iter_audio_blocks
+from latentsync.audio.io import SAMPLE_RATE, iter_audio_blocks
 from latentsync.audio.log_mel import MIN_SAMPLES, LogMelStream, normalize_log_mel
 from latentsync.audio.whisper_checkpoint import load_whisper_encoder
 from latentsync.audio.windows import (
@@ -68,7 +68,7 @@ def _check_length(num_samples: int) -> None:
 def _block_opener(source: AudioSource, passes: int) -> Callable[[], Iterator[np.ndarray]]:
     """A function giving a fresh iterator over the 16 kHz blocks of ``source`` each call."""
     if isinstance(source, (str, Path)):
-        return lambda: iter_audio_blocks(source, sample_rate=16000, block_seconds=30.0)
+        return lambda: iter_audio_blocks(source, sample_rate=SAMPLE_RATE, block_seconds=30.0)
     if callable(source):
         return lambda: iter(source())
     if passes > 1 and iter(source) is source:

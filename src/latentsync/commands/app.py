@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 
-from latentsync.commands.infer import add_model_arguments
+from latentsync.commands.infer import add_memory_arguments, add_model_arguments, add_vae_arguments
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -40,11 +40,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="where uploads and results live (default: a new temporary directory, removed at exit)",
     )
     add_model_arguments(p)
+    add_memory_arguments(p)
+    add_vae_arguments(p)
     p.set_defaults(func=run)
 
 
 def settings_from_args(args: argparse.Namespace):
     from latentsync.app.settings import AppSettings, parse_auth
+    from latentsync.commands.infer import memory_options
     from latentsync.errors import ConfigError
 
     if not 1 <= args.max_upload_mb <= 1024 * 1024:
@@ -64,6 +67,7 @@ def settings_from_args(args: argparse.Namespace):
         whisper=args.whisper,
         device=args.device,
         dtype=args.dtype,
+        **memory_options(args),
         temp_root=args.temp_dir,
         keep_results_seconds=int(args.keep_results_minutes * 60),
     )

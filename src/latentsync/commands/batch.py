@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from latentsync.commands.infer import add_generation_arguments, add_model_arguments
+from latentsync.commands.infer import add_job_arguments
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,12 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=int,
         default=1,
         metavar="N",
-        help="local worker processes, each with its own models (default: %(default)s)",
+        help="local worker processes, each with its own models; at most one per GPU (default: %(default)s)",
     )
-    add_model_arguments(p)
-    add_generation_arguments(p)
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=run)
+    add_job_arguments(p, run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 from latentsync import weights
 from latentsync.commands.infer import (
     add_generation_arguments,
+    add_job_arguments,
     add_model_arguments,
     options_from_args,
     validate,
@@ -63,16 +64,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="S",
         help="lip-sync only the first S seconds of the speech: a quicker first look on a CPU (default: all 9.6 s)",
     )
-    add_model_arguments(p)
-    add_generation_arguments(p)
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=run)
+    add_job_arguments(p, run)
 
 
 def compare_path(args: argparse.Namespace) -> Path:
     path = args.compare or args.output.parent / COMPARE_NAME
     if path.resolve() == args.output.resolve():
         raise ConfigError(f"--compare must differ from --output ({path}): use --compare PATH")
+    for folder, what in ((args.output.parent, "output directory"), (path.parent, "folder of --compare")):
+        if not folder.is_dir():
+            raise InputError(f"{what} does not exist: {folder}")
     return path
 
 
@@ -83,8 +84,6 @@ def speech_excerpt(seconds: float, folder: Path) -> Path:
     from latentsync.audio.io import load_audio, write_wav
     from latentsync.video.atomic import atomic_output
 
-    if not folder.is_dir():
-        raise InputError(f"output directory does not exist: {folder}")
     if not os.access(folder, os.W_OK):
         raise InputError(f"output directory is not writable: {folder}")
     path = folder / f".demo_speech_{seconds:g}s.wav"
@@ -104,30 +103,45 @@ def fetch_weights(options, prog: str) -> None:
     explicit = {"unet": options.unet_checkpoint, "vae": options.vae, "whisper": options.whisper}
     specs = weights.model_files(options.model)
     absent = [s for s in specs if not explicit.get(s.key) and weights.find_local(s) is None]
+    unreachable = None
     if absent and not weights.is_offline():
-        logger.info(
-            "first run: fetching the LatentSync %s weights (%s) into the Hugging Face cache",
-            options.model,
-            ", ".join(f"{s.repo_id}/{s.filename}".rstrip("/") for s in absent),
-        )
+        unreachable = weights.hub_unreachable_reason()  # checked first: the error stays one line
+        if unreachable is None:
+            logger.info(
+                "first run: fetching the LatentSync %s weights (%s) into the Hugging Face cache",
+                options.model,
+                ", ".join(f"{s.repo_id}/{s.filename}".rstrip("/") for s in absent),
+            )
     try:
-        weights.resolve(specs, explicit)
+        weights.resolve(specs, explicit, allow_download=unreachable is None)
     except MissingWeightsError as exc:
-        raise MissingWeightsError(
-            exc.missing, demo_missing_message(exc, options.model, prog), exc.reason
-        ) from None
+        reason = unreachable or exc.reason
+        message = demo_missing_message(exc.missing, reason, options.model, prog)
+        raise MissingWeightsError(exc.missing, message, reason) from None
 
 
-def demo_missing_message(exc: MissingWeightsError, model: str, prog: str) -> str:
+def demo_missing_message(missing: list[tuple[str, str]], reason: str, model: str, prog: str) -> str:
     """One line: what is missing, why it could not be fetched, and the command that fetches it."""
-    what = ", ".join(item for item, _ in exc.missing)
-    why = f" and cannot be downloaded ({exc.reason})" if exc.reason else ""
+    what = ", ".join(item for item, _ in missing)
+    why = f" and cannot be downloaded ({reason})" if reason else ""
     return (
         f"the demo needs the LatentSync {model} weights, which are not on this machine{why}: {what}; "
         f"fetch them with `{prog} download --model {model}` where huggingface.co is reachable (HF_ENDPOINT "
         "for a mirror; or `download --dir checkpoints` elsewhere and copy that folder here), "
         "or pass --unet-checkpoint/--vae/--whisper"
     )
+
+
+def warn_if_cpu(options) -> None:
+    """The published UNet costs ~49 TFLOPs per frame at 20 steps (docs/cost_model.md): minutes per
+    frame on a CPU. Say so before starting, with the flags that make a first look affordable."""
+    from latentsync.pipeline.device import pick_device
+
+    if options.unet_checkpoint is None and pick_device(options.device).type == "cpu":
+        logger.warning(
+            "warning: no GPU, so the published model runs on the CPU at minutes per frame (the whole clip is "
+            "240 frames); for a first look: --seconds 1 --steps 5 --deepcache (about 50x less work)"
+        )
 
 
 def infer_hint(args: argparse.Namespace, prog: str) -> str:
@@ -160,6 +174,7 @@ def run(args: argparse.Namespace) -> int:
     validate(options)
     check_detector_installed(options.face_detector)  # before a 5 GB download, not after
     fetch_weights(options, prog)
+    warn_if_cpu(options)
     if args.seconds is not None:
         options.audio = speech_excerpt(args.seconds, options.output.parent)
     summary = run_inference(options)

@@ -26,6 +26,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="also fetch preprocessing/eval/training-loss weights (SyncNet v2, S3FD, hyperIQA, VGG, VideoMAE, I3D, insightface)",
     )
     p.add_argument(
+        "--enhancer",
+        action="append",
+        choices=["gfpgan", "codeformer"],
+        default=None,
+        help="fetch only this face restorer's standard file for `infer --enhancer` (repeatable)",
+    )
+    p.add_argument(
         "--dir",
         type=Path,
         default=None,
@@ -37,8 +44,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.dir is not None:
         args.dir.mkdir(parents=True, exist_ok=True)
-    paths = weights.download_all(args.model, auxiliary=args.auxiliary, local_dir=args.dir)
+    enhancers = tuple(args.enhancer or ())
+    paths = weights.download_all(
+        args.model, auxiliary=args.auxiliary, local_dir=args.dir, enhancers=enhancers
+    )
     for path in paths:
         logger.info("  %s", path)
-    logger.info("downloaded %d files for LatentSync %s", len(paths), args.model)
+    what = f"the enhancer(s) {', '.join(enhancers)}" if enhancers else f"LatentSync {args.model}"
+    logger.info("downloaded %d files for %s", len(paths), what)
     return 0

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from latentsync import weights
+from latentsync.face.blend_region import BLEND_MODES, DEFAULT_BLEND
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
         help="16-frame chunks per UNet call (default: %(default)s)",
     )
     add_speed_arguments(p)
+    add_memory_arguments(p)
     p.add_argument(
         "--face-detector",
         default="mediapipe",
@@ -83,10 +85,34 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
         help="lip-sync the I-th face from the left instead of the largest",
     )
     p.add_argument(
-        "--fps",
-        type=float,
+        "--blend",
+        default=DEFAULT_BLEND,
+        choices=list(BLEND_MODES),
+        help="paste-back region: mouth = only the region the model regenerates (source pixels elsewhere), "
+        "face = the whole crop, as the original (default: %(default)s)",
+    )
+    p.add_argument(
+        "--enhancer",
         default=None,
-        help="output frame rate (default: the source's; 25 = the original's)",
+        metavar="gfpgan|codeformer|PATH",
+        help="restore the generated face before paste-back (GFPGAN v1.4, CodeFormer, or any spandrel "
+        "face-restoration/super-resolution checkpoint); needs the enhance extra (default: off)",
+    )
+    p.add_argument(
+        "--enhancer-strength",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="0..1 blend of the restored face over the generated one (default: %(default)s)",
+    )
+    p.add_argument(
+        "--fps",
+        type=fps_choice,
+        default="model",
+        metavar="model|source|N",
+        help="model = output at the source rate, the UNet on its 25 fps training timeline (each output frame "
+        "shows the generated mouth of its time); source = the UNet at the source rate; N = output resampled "
+        "to N fps, UNet at 25 fps (25 = the original's) (default: %(default)s)",
     )
     p.add_argument(
         "--keep-video-length",
@@ -101,6 +127,35 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_job_arguments(p: argparse.ArgumentParser, run) -> None:
+    """Model and generation flags, ``--quiet`` and the handler: the tail of ``demo`` and ``batch``."""
+    add_model_arguments(p)
+    add_generation_arguments(p)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def fps_choice(value: str) -> str | float:
+    """``--fps``: the words ``model``/``source`` or an output frame rate."""
+    if value in ("model", "source"):
+        return value
+    try:
+        return float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected model, source or a number, got {value!r}") from None
+
+
+def timelines(fps: str | float | None) -> tuple[float | None, float | None]:
+    """``--fps`` value -> (output rate or None = the source's, UNet rate or None = the output's)."""
+    from latentsync.pipeline.options import MODEL_FPS
+
+    if fps == "source":
+        return None, None
+    if fps in (None, "model"):
+        return None, MODEL_FPS
+    return float(fps), MODEL_FPS
+
+
 def add_speed_arguments(p: argparse.ArgumentParser) -> None:
     """Opt-in fast paths (latentsync.pipeline.fast_paths); none is on by default."""
     p.add_argument(
@@ -113,12 +168,42 @@ def add_speed_arguments(p: argparse.ArgumentParser) -> None:
         "--channels-last", action="store_true", help="NHWC memory format for the UNet and VAE convolutions"
     )
     p.add_argument("--compile", action="store_true", help="torch.compile the UNet (slow first chunk)")
+    add_vae_arguments(p)
+
+
+def add_vae_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--vae-slicing", action="store_true", help="VAE one frame at a time (less memory, same output)"
     )
     p.add_argument(
         "--vae-tiling", action="store_true", help="VAE on overlapping tiles (less memory at high resolution)"
     )
+
+
+def add_memory_arguments(p: argparse.ArgumentParser) -> None:
+    """Device-memory switches (latentsync.pipeline.offload); outputs equal the defaults'."""
+    p.add_argument(
+        "--offload",
+        default="none",
+        choices=["none", "model", "sequential"],
+        help="keep weights on the CPU: model = one model on the GPU at a time, sequential = one layer "
+        "at a time (slowest, smallest); output unchanged (default: %(default)s)",
+    )
+    p.add_argument(
+        "--low-vram",
+        action="store_true",
+        help="preset for small GPUs: --offload model, --vae-slicing, fp16 on CUDA, VAE tiling above 512 px",
+    )
+
+
+def memory_options(args: argparse.Namespace) -> dict:
+    """The memory flags as InferenceOptions fields (commands without them get the defaults)."""
+    return {
+        "offload": getattr(args, "offload", "none"),
+        "low_vram": getattr(args, "low_vram", False),
+        "vae_slicing": getattr(args, "vae_slicing", False),
+        "vae_tiling": getattr(args, "vae_tiling", False),
+    }
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -128,14 +213,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Re-time the mouth of the main face in --video to --audio. Streams: memory does not grow with "
         "length or resolution. Resumes after a crash when run again with the same arguments.",
     )
-    p.add_argument("--video", required=True, type=Path, help="input video (any resolution, fps, rotation)")
+    p.add_argument("--video", type=Path, help="input video (any resolution, fps, rotation)")
     p.add_argument(
         "--audio",
-        required=True,
         type=Path,
         help="driving audio: any file with an audio stream (wav, mp3, m4a, flac, a video)",
     )
-    p.add_argument("--output", required=True, type=Path, help="output video (.mp4/.mov/.mkv)")
+    p.add_argument("--output", type=Path, help="output video (.mp4/.mov/.mkv)")
     add_model_arguments(p)
     add_generation_arguments(p)
     p.add_argument(
@@ -151,6 +235,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="16-frame chunks per resumable segment: a crash loses at most this much work (default: %(default)s)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--estimate",
+        action="store_true",
+        help="print the peak device memory these settings need (no GPU needed, nothing is run) and exit",
+    )
     p.set_defaults(func=run)
 
 
@@ -175,7 +264,11 @@ def options_from_args(args: argparse.Namespace):
         batch_chunks=args.batch_chunks,
         face_detector=args.face_detector,
         face_index=args.face_index,
-        fps=args.fps,
+        blend=getattr(args, "blend", DEFAULT_BLEND),
+        enhancer=getattr(args, "enhancer", None),
+        enhancer_strength=getattr(args, "enhancer_strength", 1.0),
+        fps=timelines(args.fps)[0],
+        model_fps=timelines(args.fps)[1],
         keep_video_length=args.keep_video_length,
         codec=args.codec,
         crf=args.crf,
@@ -185,8 +278,7 @@ def options_from_args(args: argparse.Namespace):
         autocast=getattr(args, "autocast", None),
         channels_last=getattr(args, "channels_last", False),
         compile=getattr(args, "compile", False),
-        vae_slicing=getattr(args, "vae_slicing", False),
-        vae_tiling=getattr(args, "vae_tiling", False),
+        **memory_options(args),
     )
 
 
@@ -199,19 +291,63 @@ def validate(options) -> None:
         raise ConfigError(f"--batch-chunks must be >= 1, got {options.batch_chunks}")
     if options.fps is not None and not 1 <= options.fps <= 240:
         raise ConfigError(f"--fps must be between 1 and 240, got {options.fps}")
+    if not 0 <= options.enhancer_strength <= 1:
+        raise ConfigError(f"--enhancer-strength must be between 0 and 1, got {options.enhancer_strength}")
     if not 0 <= options.crf <= 51:
         raise ConfigError(f"--crf must be between 0 and 51, got {options.crf}")
     if options.segment_chunks < 1:
         raise ConfigError(f"--segment-chunks must be >= 1, got {options.segment_chunks}")
     if options.face_index is not None and options.face_index < 0:
         raise ConfigError(f"--face-index must be >= 0, got {options.face_index}")
+    from latentsync.pipeline.offload import check_offload
+
+    check_offload(options.offload)
+    if options.compile and options.offload == "sequential":
+        raise ConfigError("--compile does not work with --offload sequential (its per-layer hooks): use one")
 
 
 def run(args: argparse.Namespace) -> int:
+    from latentsync.errors import ConfigError
     from latentsync.pipeline.runner import run_inference
 
+    if args.estimate:
+        return print_estimate(args)
+    missing = [f"--{name}" for name in ("video", "audio", "output") if getattr(args, name) is None]
+    if missing:
+        raise ConfigError(f"infer needs {', '.join(missing)} (or --estimate alone)")
     options = options_from_args(args)
     validate(options)
     summary = run_inference(options)
     print(summary.line())
+    return 0
+
+
+def print_estimate(args: argparse.Namespace) -> int:
+    """``--estimate``: the peak-memory table of these settings, and on CUDA the free memory next to it."""
+    from latentsync.pipeline.estimate import GB, advice, estimate, memory_budget
+
+    placeholder = Path("estimate")
+    options = options_from_args(
+        argparse.Namespace(**dict(vars(args), video=placeholder, audio=placeholder, output=placeholder))
+    )
+    validate(options)
+    budget = memory_budget(options)
+    if budget.settings is None:
+        from latentsync.errors import ConfigError
+
+        raise ConfigError(f"cannot estimate memory for the UNet config {options.unet_config_name!r}")
+    result = estimate(budget.settings)
+    s = budget.settings
+    print(
+        f"LatentSync {options.model} ({s.unet_config}, {s.resolution} px), {s.dtype}"
+        f"{f' autocast {s.autocast}' if s.autocast else ''}, batch-chunks {s.batch_chunks}, offload {s.offload}, "
+        f"VAE slicing {'on' if s.vae_slicing else 'off'}, tiling {'on' if s.vae_tiling else 'off'}, on {s.device_type}"
+    )
+    print(result.table())
+    if budget.device.type == "cuda" and budget.free_bytes is not None:
+        free = budget.free_bytes
+        fits = result.peak <= free
+        print(
+            f"free on {budget.device}: {free / GB:.1f} GB: {'fits' if fits else 'does not fit; try ' + advice(s, free)}"
+        )
     return 0

@@ -16,8 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from latentsync.data.media import SAMPLES_PER_FRAME, iter_frames, read_audio, write_clip
+from latentsync.audio.io import SAMPLES_PER_FRAME, read_pcm16
 from latentsync.data.stage import Settings, Stage, StageRecord
+from latentsync.video.clip_file import write_clip
+from latentsync.video.reader import iter_timed_frames
 
 
 @cache
@@ -58,7 +60,7 @@ class AffineAligner(Stage):
     def run(self, src: Path, dst: Path, settings: Settings) -> StageRecord:
         from latentsync.face.align import FaceAligner
 
-        frames = (frame for _, frame in iter_frames(src))
+        frames = (frame for _, frame in iter_timed_frames(src))
         faces, widths, missing_at = align_frames(
             frames, face_detector(settings.detector), FaceAligner(settings.resolution)
         )
@@ -69,7 +71,7 @@ class AffineAligner(Stage):
         width = float(np.median(widths))
         if width < settings.min_face_size:
             return StageRecord.rejected("face too small", face_width=round(width, 1))
-        audio = read_audio(src)[: len(faces) * SAMPLES_PER_FRAME]
+        audio = read_pcm16(src)[: len(faces) * SAMPLES_PER_FRAME]
         write_clip(dst, faces, audio)
         return StageRecord.kept(
             [dst], face_width=round(width, 1), frames=len(faces), output_durations=[len(faces) / 25]

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import av
 
-from latentsync.data.media import iter_frames, probe
 from latentsync.data.stage import Settings, Stage, StageRecord
+from latentsync.video.probe import scan_streams
+from latentsync.video.reader import iter_timed_frames
 
 
 class BrokenVideoFilter(Stage):
@@ -26,9 +27,9 @@ class BrokenVideoFilter(Stage):
         if src.stat().st_size == 0:
             return StageRecord.rejected("empty file")
         try:
-            info = probe(src)
+            info = scan_streams(src)
             if info.has_video:
-                next(iter_frames(src), None)
+                next(iter_timed_frames(src), None)
         except (av.FFmpegError, OSError, ValueError) as exc:
             return StageRecord.rejected(f"undecodable: {type(exc).__name__}")
         if not info.has_video:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from latentsync.data.media import copy_atomic, read_frames
 from latentsync.data.stage import Settings, Stage, StageRecord
+from latentsync.video.clip_file import copy_atomic
+from latentsync.video.reader import read_all_frames
 
 HYPERIQA_FILE = "koniq_pretrained.pkl"
 
@@ -37,7 +38,7 @@ class VisualQualityFilter(Stage):
         from latentsync.data.sync import default_device
         from latentsync.eval.iqa_score import clip_quality_score
 
-        frames = read_frames(src)
+        frames = read_all_frames(src)
         score = clip_quality_score(
             list(frames), quality_model(str(settings.weight(HYPERIQA_FILE)), default_device())
         )

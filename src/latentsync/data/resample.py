@@ -12,8 +12,11 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from latentsync.data.media import TARGET_FPS, ClipWriter, iter_frames, probe, read_audio
+from latentsync.audio.io import read_pcm16
 from latentsync.data.stage import Settings, Stage, StageRecord
+from latentsync.video.clip_file import CLIP_FPS, ClipWriter
+from latentsync.video.probe import scan_streams
+from latentsync.video.reader import iter_timed_frames
 
 
 class Resampler(Stage):
@@ -23,18 +26,18 @@ class Resampler(Stage):
         return "resampled"
 
     def run(self, src: Path, dst: Path, settings: Settings) -> StageRecord:
-        info = probe(src)
-        total = math.floor(info.duration * TARGET_FPS + 1e-6)
+        info = scan_streams(src)
+        total = math.floor(info.duration * CLIP_FPS + 1e-6)
         if total <= 0:
             return StageRecord.rejected("zero length")
-        writer = ClipWriter(dst, read_audio(src))
+        writer = ClipWriter(dst, read_pcm16(src))
         try:
             previous = None
-            frames = iter_frames(src)
+            frames = iter_timed_frames(src)
             pending = next(frames, None)
             start = pending[0] if pending else 0.0
             for k in range(total):
-                target = start + k / TARGET_FPS + 1e-6
+                target = start + k / CLIP_FPS + 1e-6
                 while pending is not None and pending[0] <= target:
                     previous = pending[1]
                     pending = next(frames, None)
@@ -47,5 +50,5 @@ class Resampler(Stage):
         written = writer.frames_written
         writer.commit()
         return StageRecord.kept(
-            [dst], source_fps=round(info.fps, 3), frames=written, duration=written / TARGET_FPS
+            [dst], source_fps=round(info.fps, 3), frames=written, duration=written / CLIP_FPS
         )

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from latentsync.data.media import TARGET_FPS, probe
 from latentsync.data.splitting import split_by_frames
 from latentsync.data.stage import Settings, Stage, StageRecord
+from latentsync.video.clip_file import CLIP_FPS
+from latentsync.video.probe import scan_streams
 
 SEGMENT_SECONDS = 5
 
 
-def segment_ranges(
-    frames: int, fps: int = TARGET_FPS, seconds: int = SEGMENT_SECONDS
-) -> list[tuple[int, int]]:
+def segment_ranges(frames: int, fps: int = CLIP_FPS, seconds: int = SEGMENT_SECONDS) -> list[tuple[int, int]]:
     """``[start, end)`` ranges of 5 s pieces, the remainder merged into the last one."""
     size = fps * seconds
     count = frames // size
@@ -37,11 +36,11 @@ class Segmenter(Stage):
         return "segmented"
 
     def run(self, src: Path, dst: Path, settings: Settings) -> StageRecord:
-        frames = probe(src).video_packets
+        frames = scan_streams(src).video_packets
         ranges = segment_ranges(frames)
         if not ranges:
-            return StageRecord.rejected(f"shorter than {SEGMENT_SECONDS} s", duration=frames / TARGET_FPS)
+            return StageRecord.rejected(f"shorter than {SEGMENT_SECONDS} s", duration=frames / CLIP_FPS)
         outputs = [dst.with_name(f"{dst.stem}_{i:03d}.mp4") for i in range(len(ranges))]
         written = split_by_frames(src, ranges, outputs)
-        durations = [(end - start) / TARGET_FPS for start, end in ranges]
+        durations = [(end - start) / CLIP_FPS for start, end in ranges]
         return StageRecord.kept(written, segments=len(written), output_durations=durations)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from latentsync.data.media import SAMPLES_PER_FRAME, ClipWriter, iter_frames, read_audio
+from latentsync.audio.io import SAMPLES_PER_FRAME, read_pcm16
+from latentsync.video.clip_file import ClipWriter
+from latentsync.video.reader import iter_timed_frames
 
 
 def split_by_frames(src: Path, ranges: list[tuple[int, int]], outputs: list[Path]) -> list[Path]:
     """Write frames ``[start, end)`` of ``src`` (and their audio) to each output, atomically."""
-    audio = read_audio(src)
+    audio = read_pcm16(src)
     writers: dict[int, ClipWriter] = {}
     done: list[Path] = []
     try:
-        for index, (_, frame) in enumerate(iter_frames(src)):
+        for index, (_, frame) in enumerate(iter_timed_frames(src)):
             for slot, (start, end) in enumerate(ranges):
                 if start <= index < end:
                     if slot not in writers:

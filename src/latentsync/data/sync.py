@@ -12,8 +12,10 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from latentsync.data.media import copy_atomic, read_audio, read_frames, remux_with_audio, shift_audio
+from latentsync.audio.io import read_pcm16, shift_audio
 from latentsync.data.stage import Settings, Stage, StageRecord
+from latentsync.video.clip_file import copy_atomic, remux_with_audio
+from latentsync.video.reader import read_all_frames
 
 SYNCNET_FILE = "syncnet_v2.model"
 S3FD_FILE = "sfd_face.pth"
@@ -56,8 +58,8 @@ class AudioVisualSync(Stage):
         syncnet, s3fd = sync_models(
             str(settings.weight(SYNCNET_FILE)), str(settings.weight(S3FD_FILE)), default_device()
         )
-        frames = read_frames(src)
-        audio = read_audio(src)
+        frames = read_all_frames(src)
+        audio = read_pcm16(src)
         result = clip_sync(
             syncnet,
             lambda frame: detect_faces(s3fd, frame, conf_threshold=settings.sync_face_conf, scales=(0.25,)),

@@ -14,10 +14,10 @@ import traceback
 from pathlib import Path
 
 from latentsync.data.manifest import relative_to_root
-from latentsync.data.media import remove_stale_temps
 from latentsync.data.stage import Settings, StageRecord
 from latentsync.data.stages import get_stage
 from latentsync.errors import LatentSyncError
+from latentsync.video.clip_file import remove_stale_temps
 
 logger = logging.getLogger(__name__)
 

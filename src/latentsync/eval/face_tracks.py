@@ -27,7 +27,9 @@ class FaceTrack:
 
     def mean_size(self) -> float:
         """The larger of the mean box width and mean box height."""
-        return float(max(np.mean(self.boxes[:, 2] - self.boxes[:, 0]), np.mean(self.boxes[:, 3] - self.boxes[:, 1])))
+        return float(
+            max(np.mean(self.boxes[:, 2] - self.boxes[:, 0]), np.mean(self.boxes[:, 3] - self.boxes[:, 1]))
+        )
 
 
 def box_iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:

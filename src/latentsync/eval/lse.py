@@ -20,7 +20,7 @@ from statistics import fmean
 import numpy as np
 import torch
 
-from latentsync.data.media import SAMPLES_PER_FRAME, read_audio
+from latentsync.audio.io import SAMPLES_PER_FRAME, read_pcm16
 from latentsync.errors import InputError
 from latentsync.eval.face_tracks import FaceTrack, crop_track, link_tracks
 from latentsync.eval.sync_confidence import VSHIFT, distance_curve, offset_and_confidence, syncnet_embeddings
@@ -68,7 +68,7 @@ def s3fd_boxes(model, conf_threshold: float = 0.9, scale: float = 0.25) -> FaceB
 
 def scene_ranges(path: str | Path, frames: int) -> list[tuple[int, int]]:
     """``[start, end)`` scenes in 25 fps frame indices."""
-    from latentsync.data.shot import detect_cuts
+    from latentsync.video.scenes import detect_cuts
 
     fps = float(probe_video(path).fps)
     ranges = []
@@ -115,7 +115,7 @@ def evaluate_video_sync(
             f"no face track of more than {min_track} frames in {path} "
             f"({sum(len(d) > 0 for d in detections)} of {len(detections)} frames have a face)"
         )
-    audio = read_audio(path)
+    audio = read_pcm16(path)
     if audio.size == 0:
         raise InputError(f"{path} has no audio stream: SyncNet needs the speech track")
     frames = SequentialFrames(path)

@@ -13,6 +13,8 @@ import math
 import numpy as np
 from scipy.fft import dct
 
+from latentsync.audio.io import SAMPLE_RATE
+
 EPS = np.finfo(float).eps
 
 
@@ -53,7 +55,7 @@ def mel_filterbank(
 
 def mfcc(
     signal: np.ndarray,
-    sample_rate: int = 16000,
+    sample_rate: int = SAMPLE_RATE,
     numcep: int = 13,
     nfilt: int = 26,
     nfft: int = 512,

@@ -16,12 +16,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from latentsync.audio.io import SAMPLES_PER_FRAME
 from latentsync.eval.face_tracks import crop_track, link_tracks
 from latentsync.eval.mfcc import mfcc
 
 VSHIFT = 15
 WINDOW = 5
-SAMPLES_PER_FRAME = 640  # 16 kHz audio, 25 fps video
 PAIRWISE_EPS = 1e-6  # torch.nn.functional.pairwise_distance's default
 
 

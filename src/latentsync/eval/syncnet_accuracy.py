@@ -22,9 +22,10 @@ import torch
 import torch.nn.functional as F
 from omegaconf import DictConfig
 
-from latentsync.audio.mel import syncnet_melspectrogram
-from latentsync.data.media import read_audio, read_frames
+from latentsync.audio.io import read_pcm16
+from latentsync.audio.syncnet_mel import syncnet_melspectrogram
 from latentsync.errors import ConfigError, InputError
+from latentsync.video.reader import read_all_frames
 
 logger = logging.getLogger(__name__)
 
@@ -93,14 +94,14 @@ class ClipCache:
         self.size = size
         self._items: OrderedDict[Path, tuple[np.ndarray, np.ndarray]] = OrderedDict()
 
-    def get(self, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    def frames_and_mel(self, path: Path) -> tuple[np.ndarray, np.ndarray]:
         if path in self._items:
             self._items.move_to_end(path)
             return self._items[path]
         if not path.is_file():
             raise InputError(f"clip listed in the file list does not exist: {path}")
-        frames = read_frames(path)
-        audio = read_audio(path)
+        frames = read_all_frames(path)
+        audio = read_pcm16(path)
         mel = syncnet_melspectrogram(audio.astype(np.float32) / 32768.0) if audio.size else np.zeros((80, 0))
         self._items[path] = (frames, mel)
         while len(self._items) > self.size:
@@ -116,7 +117,7 @@ def draw_sample(
     window = mel_window_length(num_frames)
     fps = float(data.video_fps)
     for _ in range(MAX_DRAW_ATTEMPTS):
-        frames, mel = cache.get(clips[rng.randint(0, len(clips) - 1)])
+        frames, mel = cache.frames_and_mel(clips[rng.randint(0, len(clips) - 1)])
         if len(frames) < 2 * num_frames:
             continue
         start = rng.randint(0, len(frames) - num_frames)

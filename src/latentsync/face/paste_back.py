@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import torch
 
+from latentsync.face.blend_region import feather_pixels, region_weight
 from latentsync.face.roi import mapped_crop_roi, translate_output
 
 FILL_VALUE = 127.0  # what the original warps in outside the crop
@@ -42,8 +43,17 @@ def max_feather_width(crop_height: int, crop_width: int, frame_to_crop: np.ndarr
     return feather_width(crop_height * crop_width / max(det, 1e-12)) + 1
 
 
-def _blend_region(frame_region: np.ndarray, face_hwc: np.ndarray, crop_to_region: np.ndarray) -> np.ndarray:
-    """The original's blend computed on one region; ``crop_to_region`` maps crop pixels to region pixels."""
+def _blend_region(
+    frame_region: np.ndarray,
+    face_hwc: np.ndarray,
+    crop_to_region: np.ndarray,
+    region: np.ndarray | None = None,
+    feather: int = 0,
+) -> np.ndarray:
+    """The original's blend computed on one region; ``crop_to_region`` maps crop pixels to region pixels.
+
+    ``region`` (crop-space weights, 1 = take the generated face) narrows the blend to that part of
+    the crop, feathered over ``feather`` frame pixels (``--blend mouth``); None = the whole crop."""
     region_height, region_width = frame_region.shape[:2]
     size = (region_width, region_height)
     crop_ones = np.ones(face_hwc.shape[:2], dtype=np.float32)
@@ -60,6 +70,8 @@ def _blend_region(frame_region: np.ndarray, face_hwc: np.ndarray, crop_to_region
     blur_size = 2 * edge + 1
     sigma = 0.3 * ((blur_size - 1) * 0.5 - 1) + 0.8
     soft = cv2.GaussianBlur(center, (blur_size, blur_size), sigma, borderType=cv2.BORDER_REFLECT_101)
+    if region is not None:
+        soft = soft * region_weight(region, crop_to_region, size, feather)
 
     inv_face = cv2.warpAffine(
         face_hwc,
@@ -81,11 +93,13 @@ def paste_back_roi(
     face: torch.Tensor | np.ndarray,
     frame_to_crop: np.ndarray,
     inplace: bool = False,
+    region: np.ndarray | None = None,
 ) -> np.ndarray:
     """Blend ``face`` (float [3,H,W] in [-1,1], the crop made with ``frame_to_crop`` [2,3]) into the frame.
 
     Only the crop's footprint plus the feather margin is read and written; faces partly outside the
-    frame are clipped to it. Returns the frame (a copy unless ``inplace``).
+    frame are clipped to it. ``region`` ([H, W] weights in crop pixels) limits the replaced part
+    (see ``latentsync.face.blend_region``). Returns the frame (a copy unless ``inplace``).
     """
     face_hwc = face_to_hwc(face)
     crop_height, crop_width = face_hwc.shape[:2]
@@ -98,8 +112,13 @@ def paste_back_roi(
     out = frame_rgb if inplace else frame_rgb.copy()
     if roi.empty:
         return out
+    if region is not None and region.shape != (crop_height, crop_width):
+        raise ValueError(
+            f"blend region {region.shape} does not match the face crop {(crop_height, crop_width)}"
+        )
+    feather = feather_pixels(crop_height, frame_to_crop) if region is not None else 0
     out[roi.slices] = _blend_region(
-        frame_rgb[roi.slices], face_hwc, translate_output(crop_to_frame, roi.x0, roi.y0)
+        frame_rgb[roi.slices], face_hwc, translate_output(crop_to_frame, roi.x0, roi.y0), region, feather
     )
     return out
 

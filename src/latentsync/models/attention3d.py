@@ -39,12 +39,15 @@ class Attention(nn.Module):
         b, n, d = x.shape
         return x.reshape(b, n, self.heads, d // self.heads).transpose(1, 2)
 
+    def _attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        return F.scaled_dot_product_attention(q, k, v)
+
     def forward(self, hidden_states: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         context = hidden_states if context is None else context
         q = self._split_heads(self.to_q(hidden_states))
         k = self._split_heads(self.to_k(context))
         v = self._split_heads(self.to_v(context))
-        out = F.scaled_dot_product_attention(q, k, v)
+        out = self._attend(q, k, v)
         b, h, n, d = out.shape
         out = out.transpose(1, 2).reshape(b, n, h * d)
         return self.to_out[1](self.to_out[0](out))

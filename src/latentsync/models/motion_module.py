@@ -39,8 +39,32 @@ class PositionalEncoding(nn.Module):
         return x + self.pe[:, : x.shape[1]].to(x.dtype)
 
 
+CUDA_GRID_LIMIT = 65535  # CUDA's largest grid y/z size; fused attention kernels put the batch there
+CUDA_SEQUENCES_PER_CALL = 32768  # below the limit, and an even split of 64 x 64 latent grids
+
+
 class TemporalAttention(Attention):
-    """Self-attention across frames: tokens are regrouped so each pixel sees its own history."""
+    """Self-attention across frames: tokens are regrouped so each pixel sees its own history.
+
+    The batch is one sequence per pixel (b x 64 x 64 x chunks at 512 px), which passes CUDA's grid
+    limit with a few chunks per call; on CUDA it goes through the kernel in slices below the limit.
+    Sequences are independent, so the slices give the same numbers as one call (only the attention kernel is sliced).
+    """
+
+    max_sequences: int | None = None  # sequences per attention call; None: below the grid limit on CUDA
+
+    def _sequences_per_call(self, x: torch.Tensor) -> int | None:
+        if self.max_sequences is not None:
+            return self.max_sequences
+        return CUDA_SEQUENCES_PER_CALL if x.is_cuda else None
+
+    def _attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """Only the fused kernel is sliced (the projections see the whole batch, as without slicing)."""
+        per_call = self._sequences_per_call(q)
+        if per_call is None or q.shape[0] <= per_call:
+            return super()._attend(q, k, v)
+        parts = zip(q.split(per_call), k.split(per_call), v.split(per_call))
+        return torch.cat([Attention._attend(self, *part) for part in parts])
 
     def __init__(self, dim: int, heads: int, dim_head: int, position_encoding: bool, max_len: int):
         super().__init__(dim, None, heads, dim_head)

@@ -31,7 +31,17 @@ ROW_OPTIONS: dict[str, Callable[[str], object]] = {
     "face_index": int,
 }
 RESULT_COLUMNS = ("row", "video", "audio", "output", "status", "seconds", "error")
-MODEL_KEYS = ("model", "unet_config", "unet_checkpoint", "vae", "whisper", "device", "dtype")
+MODEL_KEYS = (
+    "model",
+    "unet_config",
+    "unet_checkpoint",
+    "vae",
+    "whisper",
+    "device",
+    "dtype",
+    "offload",
+    "autocast",
+)
 
 
 @dataclass
@@ -210,6 +220,22 @@ def base_options_dict(options) -> dict:
     return data
 
 
+def local_worker_count(workers: int, device: str) -> int:
+    """At most one local worker per GPU: two workers on one card would each load every model and fight
+    over its memory (worker_device spreads the workers over the cards)."""
+    if device == "cpu" or device == "mps":
+        return workers
+    import torch
+
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if device.startswith("cuda:"):
+        gpus = min(gpus, 1)
+    if gpus and workers > gpus:
+        logger.warning("--workers %d on %d GPU(s): starting %d (one per GPU)", workers, gpus, gpus)
+        return gpus
+    return workers
+
+
 def _client(scheduler: str | None, workers: int):
     from distributed import Client, LocalCluster
 
@@ -247,7 +273,9 @@ def run_batch(
     bar = tqdm(total=len(jobs), initial=summary.skipped, unit="job", desc="batch", disable=not show_progress)
     try:
         if pending:
-            client, cluster = _client(scheduler, workers)
+            client, cluster = _client(
+                scheduler, local_worker_count(workers, base_options.get("device", "auto"))
+            )
             try:
                 futures = [client.submit(run_job, job, base_options, pure=False) for job in pending]
                 for future in as_completed(futures):

@@ -49,12 +49,15 @@ class ChunkPlanner:
     def load_state_dict(self, state: dict) -> None:
         self.since_gap = state.get("since_gap")
 
+    def _segment(self, item: FrameItem) -> int:
+        return item.segment if item.segment is not None else item.index // self.segment_frames
+
     def _run_length(self, pending: deque[FrameItem]) -> int:
         """Length of the chunk starting at pending[0] (usable, same segment, <= num_frames)."""
-        segment = pending[0].index // self.segment_frames
+        segment = self._segment(pending[0])
         n = 0
         for item in pending:
-            if n == self.num_frames or not self._usable(item) or item.index // self.segment_frames != segment:
+            if n == self.num_frames or not self._usable(item) or self._segment(item) != segment:
                 break
             n += 1
         return n

@@ -35,6 +35,7 @@ class FrameItem:
     state: dict | None = None  # stage states at a segment start, for the journal
     generated: torch.Tensor | None = None  # [3, crop_h, crop_w] in [-1, 1]
     alpha: float = 1.0  # blend weight of the generated face (fades at face-segment edges)
+    segment: int | None = None  # resumable segment, when ``index`` is not an output index (retime.py)
     extra: dict = field(default_factory=dict)
 
     @property

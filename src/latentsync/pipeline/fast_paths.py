@@ -26,12 +26,35 @@ def autocast_context(name: str | None, device: torch.device | str) -> AbstractCo
     """``torch.autocast`` for ``name`` (bf16/fp16) on ``device``, or a no-op for None."""
     if not name:
         return nullcontext()
+    check_autocast(name, device)
+    return torch.autocast(torch.device(device).type, dtype=AUTOCAST_DTYPES[name])
+
+
+def check_autocast(name: str, device: torch.device | str) -> None:
+    """Refuse what the device cannot run: fp16 autocast on the CPU, bf16 on pre-Ampere CUDA GPUs."""
     if name not in AUTOCAST_DTYPES:
         raise ConfigError(f"unknown autocast dtype {name!r}: use bf16 or fp16")
-    device_type = torch.device(device).type
-    if device_type == "cpu" and name == "fp16":
+    device = torch.device(device)
+    if device.type == "cpu" and name == "fp16":
         raise ConfigError("--autocast fp16 needs a GPU; use --autocast bf16 on CPU")
-    return torch.autocast(device_type, dtype=AUTOCAST_DTYPES[name])
+    if device.type == "cuda" and name == "bf16":
+        major, minor = torch.cuda.get_device_capability(device)
+        if major < 8:
+            raise ConfigError(
+                f"--autocast bf16 needs an Ampere or newer GPU (this one is compute capability {major}.{minor}): "
+                "use --autocast fp16"
+            )
+
+
+def autocast_weights_dtype(autocast: str | None, dtype_name: str) -> str:
+    """Autocast runs on fp32 weights (it casts per op): 'auto'/'fp32' become fp32, a half dtype is refused."""
+    if not autocast:
+        return dtype_name
+    if dtype_name not in ("auto", "fp32"):
+        raise ConfigError(
+            f"--autocast {autocast} keeps the weights in fp32 and casts per operation: drop --dtype {dtype_name}"
+        )
+    return "fp32"
 
 
 def use_channels_last(module: torch.nn.Module) -> torch.nn.Module:
@@ -67,8 +90,24 @@ def apply_fast_paths(models, options) -> None:
         use_channels_last(models.unet)
         use_channels_last(models.vae)
     if hasattr(models.vae, "enable_slicing"):  # models may be reused across runs: set both ways
-        configure_vae(models.vae, options.vae_slicing, options.vae_tiling)
+        tiling = options.vae_tiling or (options.low_vram and models.resolution > 512)  # "where needed"
+        configure_vae(models.vae, options.vae_slicing, tiling)
     if options.compile:
         compile_unet(models.unet)
     if options.autocast:
         autocast_context(options.autocast, models.device)  # validate before the first chunk
+
+
+def attach_deepcache(options, models):
+    """(cache attached to the UNet for this run, per-step hook) or (None, None)."""
+    if not options.deepcache:
+        return None, None
+    from latentsync.models.deepcache import DeepCache
+
+    cache = DeepCache(models.unet).enable()
+
+    def hook(step: int) -> None:
+        if step == 0:
+            cache.reset()  # a new chunk: nothing cached applies
+
+    return cache, hook

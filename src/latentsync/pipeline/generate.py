@@ -26,6 +26,7 @@ from latentsync.config import scheduler_config
 from latentsync.models.vae import SCALING_FACTOR as VAE_SCALING_FACTOR
 from latentsync.models.vae import SHIFT_FACTOR as VAE_SHIFT_FACTOR
 from latentsync.pipeline.fast_paths import autocast_context
+from latentsync.pipeline.oom import memory_stage
 from latentsync.pipeline.timing import NO_TIMES, StageTimes
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class LipsyncGenerator:
         self.step_hook = step_hook  # e.g. DeepCache's per-step counter
         self.timings: StageTimes = NO_TIMES
         self.autocast: str | None = None  # "bf16"/"fp16": the UNet runs under torch.autocast
+        self.vae_frames: int | None = None  # most frames per VAE call (None: all at once); same output
         mask = torch.as_tensor(mask, dtype=torch.float32)
         self.mask = (mask[0] if mask.ndim == 3 else mask).to(self.device)  # [H, W]
 
@@ -84,12 +86,27 @@ class LipsyncGenerator:
     def do_cfg(self) -> bool:
         return self.guidance_scale > 1.0
 
+    def _vae_batches(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Frames in sub-batches of ``vae_frames``: VAE memory stays that of one sub-batch however many
+        chunks the UNet takes at once (each frame is encoded/decoded on its own, so the result is equal)."""
+        return x.split(self.vae_frames) if self.vae_frames else (x,)
+
     def _encode(self, pixels: torch.Tensor) -> torch.Tensor:
-        posterior = self.vae.encode(pixels.to(self.device, self.vae.dtype)).latent_dist
-        return (posterior.mean - VAE_SHIFT_FACTOR) * VAE_SCALING_FACTOR
+        means = [
+            self.vae.encode(part.to(self.device, self.vae.dtype)).latent_dist.mean
+            for part in self._vae_batches(pixels)
+        ]
+        return (torch.cat(means) - VAE_SHIFT_FACTOR) * VAE_SCALING_FACTOR
 
     def _decode(self, latents: torch.Tensor) -> torch.Tensor:
-        return self.vae.decode(latents.to(self.vae.dtype) / VAE_SCALING_FACTOR + VAE_SHIFT_FACTOR).sample
+        parts = [
+            self.vae.decode(part.to(self.vae.dtype) / VAE_SCALING_FACTOR + VAE_SHIFT_FACTOR).sample
+            for part in self._vae_batches(latents)
+        ]
+        return torch.cat(parts)
+
+    def _unet_call(self, unet_in: torch.Tensor, t: torch.Tensor, audio: torch.Tensor) -> torch.Tensor:
+        return self.unet(unet_in, t, encoder_hidden_states=audio).sample.float()
 
     @staticmethod
     def _frames_to_video(x: torch.Tensor, batch: int) -> torch.Tensor:
@@ -117,7 +134,7 @@ class LipsyncGenerator:
         masked = pixels * mask
 
         mask_latent = F.interpolate(mask[None, None], size=(height // 8, width // 8), mode="nearest")
-        with self.timings.measure("vae_encode", b * f):
+        with self.timings.measure("vae_encode", b * f), memory_stage("VAE encode"):
             masked_latents = self._frames_to_video(self._encode(masked), b)
             ref_latents = self._frames_to_video(self._encode(pixels), b)
         mask_latent = mask_latent[:, :, None].expand(b, 1, f, -1, -1)
@@ -143,16 +160,17 @@ class LipsyncGenerator:
             unet_in = torch.cat([model_latents, conditioning_in], dim=1).to(self.dtype)
             with (
                 self.timings.measure("unet", b * f if step == 0 else 0),
+                memory_stage("UNet"),
                 autocast_context(self.autocast, self.device),
             ):
-                noise_pred = self.unet(unet_in, t, encoder_hidden_states=audio).sample.float()
+                noise_pred = self._unet_call(unet_in, t, audio)
             if self.do_cfg:
                 uncond, cond = noise_pred.chunk(2)
                 noise_pred = uncond + self.guidance_scale * (cond - uncond)
             latents = scheduler.step(noise_pred, t, latents).prev_sample
 
         frame_latents = latents.permute(0, 2, 1, 3, 4).reshape(b * f, LATENT_CHANNELS, *latents.shape[-2:])
-        with self.timings.measure("vae_decode", b * f):
+        with self.timings.measure("vae_decode", b * f), memory_stage("VAE decode"):
             decoded = self._decode(frame_latents).float()
         output = decoded * (1 - mask) + pixels * mask
         shape = (b, f, 3, height, width)

@@ -28,6 +28,8 @@ class InferenceModels:
     config: DictConfig
     device: torch.device
     dtype: torch.dtype
+    offload: str = "none"
+    offloader: object = None  # latentsync.pipeline.offload.ModelOffload for offload="model"
 
     @property
     def resolution(self) -> int:
@@ -69,16 +71,40 @@ def load_vae(path_or_repo: Path | str, device: torch.device, dtype: torch.dtype)
 
 
 def load_inference_models(options: InferenceOptions) -> InferenceModels:
+    """Weights land on the device, or stay on the CPU when offloading (``options.offload``)."""
     from latentsync.audio.whisper import WhisperFeatures
     from latentsync.models.unet_io import load_unet
+    from latentsync.pipeline.fast_paths import autocast_weights_dtype, check_autocast
+    from latentsync.pipeline.offload import load_device, offload_models
+    from latentsync.pipeline.oom import memory_stage
 
     config = load_config(options.unet_config_name, "unet")
     check_model_matches_config(options, config)
     paths = resolve_weight_paths(options)
     device = pick_device(options.device)
-    dtype = pick_dtype(options.dtype, device)
-    logger.info("loading models on %s (%s)", device, str(dtype).removeprefix("torch."))
-    unet = load_unet(config, paths["unet"], device=device, dtype=dtype).eval().requires_grad_(False)
-    vae = load_vae(paths["vae"], device, dtype)
-    whisper = WhisperFeatures(paths["whisper"], device=str(device))
-    return InferenceModels(unet=unet, vae=vae, whisper=whisper, config=config, device=device, dtype=dtype)
+    if options.autocast:
+        check_autocast(options.autocast, device)
+    dtype = pick_dtype(autocast_weights_dtype(options.autocast, options.dtype), device)
+    home = load_device(options.offload, device)
+    logger.info(
+        "loading models on %s (%s)%s",
+        device,
+        str(dtype).removeprefix("torch."),
+        f", offload {options.offload}" if options.offload != "none" else "",
+    )
+    with memory_stage("loading the models"):
+        unet = load_unet(config, paths["unet"], device=home, dtype=dtype).eval().requires_grad_(False)
+        vae = load_vae(paths["vae"], home, dtype)
+        whisper = WhisperFeatures(paths["whisper"], device=str(home))
+        whisper.device = device  # mel windows go to the execution device; the encoder follows them
+        offloader = offload_models(options.offload, device, unet, vae, whisper.encoder)
+    return InferenceModels(
+        unet=unet,
+        vae=vae,
+        whisper=whisper,
+        config=config,
+        device=device,
+        dtype=dtype,
+        offload=options.offload,
+        offloader=offloader,
+    )

@@ -7,9 +7,11 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from latentsync.face.blend_region import DEFAULT_BLEND
 from latentsync.weights import DEFAULT_MODEL
 
 UNET_CONFIG_FOR_MODEL = {"1.6": "stage2_512", "1.5": "stage2"}
+MODEL_FPS = 25.0  # the published weights' training frame rate (see pipeline/retime.py)
 
 
 @dataclass
@@ -31,7 +33,11 @@ class InferenceOptions:
     batch_chunks: int = 1
     face_detector: str = "mediapipe"
     face_index: int | None = None
-    fps: float | None = None  # None keeps the source rate
+    blend: str = DEFAULT_BLEND  # "mouth": only the mask region replaces the source; "face": the whole crop
+    enhancer: str | None = None  # gfpgan | codeformer | a spandrel checkpoint path (face/enhancer.py)
+    enhancer_strength: float = 1.0  # 0 = the generated crop, 1 = the restored one
+    fps: float | None = None  # output rate; None keeps the source rate
+    model_fps: float | None = MODEL_FPS  # the UNet's timeline; None = the output rate (--fps source)
     keep_video_length: bool = False
     codec: str = "libx264"
     crf: int = 18
@@ -45,17 +51,30 @@ class InferenceOptions:
     compile: bool = False
     vae_slicing: bool = False
     vae_tiling: bool = False
+    # memory switches (latentsync.pipeline.offload, latentsync.pipeline.estimate); outputs unchanged
+    offload: str = "none"  # none | model (one model on the device at a time) | sequential (per submodule)
+    low_vram: bool = (
+        False  # preset: offload=model, VAE slicing, dtype auto (fp16 on CUDA), tiling above 512 px
+    )
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.video, self.audio, self.output = Path(self.video), Path(self.audio), Path(self.output)
+        if self.low_vram:
+            if self.offload == "none":
+                self.offload = "model"
+            self.vae_slicing = True
 
     @property
     def unet_config_name(self) -> str:
         return self.unet_config or UNET_CONFIG_FOR_MODEL[self.model]
 
-    def fingerprint(self) -> str:
-        """Identifies inputs + every option that changes output pixels (for resuming safely)."""
+    def fingerprint(self, device_type: str | None = None, torch_dtype: object = None) -> str:
+        """Identifies inputs + every option that changes output pixels (for resuming safely).
+
+        ``device_type``/``torch_dtype`` are what the run really resolved (``cuda``, ``torch.float16``),
+        not "auto": a GPU fp16 run is never continued on the CPU in fp32 into the same output.
+        """
         keys = (
             "model",
             "unet_config",
@@ -69,7 +88,9 @@ class InferenceOptions:
             "dtype",
             "face_detector",
             "face_index",
+            "blend",
             "fps",
+            "model_fps",
             "keep_video_length",
             "codec",
             "crf",
@@ -77,10 +98,16 @@ class InferenceOptions:
             "fade_frames",
         )
         data = {k: str(asdict(self)[k]) for k in keys}
+        if device_type is not None:
+            data["device_type"] = str(device_type)
+        if torch_dtype is not None:
+            data["dtype"] = str(torch_dtype)
         # switches that may move pixels slightly; only when set, so default fingerprints stay as they were
-        for key in ("autocast", "channels_last", "compile", "vae_tiling"):
+        for key in ("autocast", "channels_last", "compile", "vae_tiling", "low_vram"):
             if getattr(self, key):
                 data[key] = str(getattr(self, key))
+        if self.enhancer:
+            data["enhancer"] = f"{self.enhancer}@{self.enhancer_strength}"
         for name in ("video", "audio"):
             path = getattr(self, name)
             stat = path.stat()

@@ -21,19 +21,23 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from latentsync.errors import InputError
 from latentsync.face.align import crop_size
+from latentsync.face.blend_region import paste_geometry
 from latentsync.face.mask import mouth_mask
 from latentsync.face.paste_back import paste_back_roi
 from latentsync.pipeline.chunker import Chunk, ChunkPlanner
+from latentsync.pipeline.crops import crops_to_paste
+from latentsync.pipeline.estimate import reports_out_of_memory, vae_frames_for
 from latentsync.pipeline.faces import FaceStage, FrameItem
-from latentsync.pipeline.fast_paths import apply_fast_paths
+from latentsync.pipeline.fast_paths import apply_fast_paths, attach_deepcache
 from latentsync.pipeline.generate import LipsyncGenerator, initial_noise
 from latentsync.pipeline.journal import Journal, Segment, work_dir_for
 from latentsync.pipeline.models import InferenceModels, load_inference_models
+from latentsync.pipeline.oom import memory_stage
 from latentsync.pipeline.options import InferenceOptions
+from latentsync.pipeline.retime import Retimer
 from latentsync.pipeline.source import iter_output_frames
 from latentsync.pipeline.threads import END, StageRunner
 from latentsync.pipeline.timing import NO_TIMES, StageTimes
@@ -90,6 +94,13 @@ def output_rate(options: InferenceOptions, source_fps: Fraction) -> Fraction:
     return source_fps
 
 
+def model_rate(options: InferenceOptions, out_fps: Fraction) -> Fraction:
+    """The UNet's timeline: 25 fps (its training rate) by default, the output's with ``--fps source``."""
+    if options.model_fps:
+        return Fraction(options.model_fps).limit_denominator(1001)
+    return out_fps
+
+
 class _Stages:
     """The per-run stage functions (one object so threads share the run's settings)."""
 
@@ -112,6 +123,15 @@ class _Stages:
         self.segment_frames = segment_frames
         self.crop_w, self.crop_h = crop_size(models.resolution)
         self.timings: StageTimes = NO_TIMES
+        self.retimer: Retimer | None = None  # set when the model runs on another timeline than the output
+        self.enhancer = None  # latentsync.face.enhancer.FaceEnhancer with --enhancer
+
+    def model_frames(self, items: Iterator[FrameItem]) -> Iterator[FrameItem]:
+        return items if self.retimer is None else self.retimer.model_items(items)
+
+    def output_frames(self, item: FrameItem) -> Iterator[FrameItem]:
+        """The output frames that show a model frame (itself unless retimed)."""
+        return iter((item,)) if self.retimer is None else self.retimer.outputs_of(item)
 
     def decode(self, start: int) -> Iterator[FrameItem]:
         frames = iter_output_frames(self.options.video, self.video_info.fps, self.out_fps, start, self.total)
@@ -123,14 +143,24 @@ class _Stages:
             if item.index % self.segment_frames == 0:
                 item.state = {"faces": face_stage.state_dict()}
             if item.in_audio:
-                face_stage.process(item)
+                with memory_stage("face detection"):
+                    face_stage.process(item)
             yield item
 
     def paste(self, runner: StageRunner, generated: queue.Queue) -> Iterator[FrameItem]:
         for item in runner.iterate(generated):
             if item.generated is not None and item.alpha > 0:
-                with self.timings.measure("paste", 1):
-                    pasted = paste_back_roi(item.frame, item.generated, item.affine)
+                with self.timings.measure("paste", 1), memory_stage("paste-back"):
+                    height, width = item.generated.shape[-2:]
+                    affine, region = paste_geometry(
+                        item.affine,
+                        (width, height),
+                        self.crop_w,
+                        self.crop_h,
+                        self.models.resolution,
+                        self.options.blend,
+                    )
+                    pasted = paste_back_roi(item.frame, item.generated, affine, region=region)
                     if item.alpha < 1.0:
                         pasted = pasted.astype(np.float32) * item.alpha + item.frame.astype(np.float32) * (
                             1 - item.alpha
@@ -141,14 +171,7 @@ class _Stages:
             yield item
 
 
-def _resize_generated(faces: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    """Model-resolution faces [N,3,r,r] -> crop size, as float CPU tensors in [-1, 1]."""
-    resized = F.interpolate(
-        faces.float(), size=(height, width), mode="bicubic", antialias=True, align_corners=False
-    )
-    return resized.clamp(-1, 1).cpu()
-
-
+@reports_out_of_memory  # one sentence with the estimate and a setting that fits; segments stay
 def run_inference(
     options: InferenceOptions,
     models: InferenceModels | None = None,
@@ -157,7 +180,7 @@ def run_inference(
     timings: StageTimes | None = None,
 ) -> InferenceSummary:
     """Lip-sync ``options.video`` to ``options.audio``; ``timings`` (optional) collects per-stage busy time."""
-    from latentsync.audio.frame_features import FrameFeatureCursor
+    from latentsync.audio.frame_features import FrameFeatureCursor, num_video_frames
     from latentsync.video.atomic import atomic_output
     from latentsync.video.mux import concat_segments, mux_audio
     from latentsync.video.writer import VideoWriter
@@ -165,11 +188,13 @@ def run_inference(
     started = time.monotonic()
     timings = timings if timings is not None else NO_TIMES
     video_info, audio_info = check_inputs(options)
+    enhancer_weights = _enhancer_weights(options)  # a missing file fails before any model loads
     models = models or load_inference_models(options)
     apply_fast_paths(models, options)
     out_fps = output_rate(options, video_info.fps)
-    cursor = FrameFeatureCursor(models.whisper, options.audio, fps=float(out_fps))
-    audio_frames = cursor.num_frames
+    unet_fps = model_rate(options, out_fps)
+    cursor = FrameFeatureCursor(models.whisper, options.audio, fps=float(unet_fps))
+    audio_frames = num_video_frames(cursor.scan.num_samples, float(out_fps))  # output frames with audio
     if audio_frames <= 0:
         raise InputError(f"the driving audio is too short to cover one frame: {options.audio}")
     total = audio_frames
@@ -181,10 +206,19 @@ def run_inference(
     segment_frames = models.num_frames * max(1, options.segment_chunks)
 
     journal = Journal(work_dir_for(options.output))
-    data = journal.open(options.fingerprint(), total, segment_frames, options.resume)
+    fingerprint = options.fingerprint(models.device.type, models.dtype)  # resolved, never "auto"
+    data = journal.open(fingerprint, total, segment_frames, options.resume)
     start = data.next_start
     stages = _Stages(options, models, video_info, out_fps, total, audio_frames, segment_frames)
     stages.timings = timings
+    if unet_fps != out_fps:
+        stages.retimer = Retimer(out_fps, unet_fps, segment_frames, cursor.num_frames)
+    if enhancer_weights is not None:
+        from latentsync.face.enhancer import FaceEnhancer
+
+        stages.enhancer = FaceEnhancer(
+            enhancer_weights, options.enhancer_strength, models.device, models.dtype
+        )
 
     face_stage = FaceStage(options.face_detector, models.resolution, options.face_index)
     face_stage.timings = timings
@@ -194,7 +228,7 @@ def run_inference(
         planner.load_state_dict(data.state["planner"])
 
     mask = torch.from_numpy(mouth_mask(models.resolution))
-    deepcache, deepcache_hook = _deepcache(options, models)
+    deepcache, deepcache_hook = attach_deepcache(options, models)
     generator = LipsyncGenerator(
         models.unet,
         models.vae,
@@ -207,6 +241,7 @@ def run_inference(
     )
     generator.timings = timings
     generator.autocast = options.autocast
+    generator.vae_frames = vae_frames_for(models)
     noise = initial_noise(options.seed, models.resolution // 8)
 
     bar = None
@@ -302,19 +337,12 @@ def _close_segment(
     journal.add_segment(Segment(start, stop, final.name), next_state, faces)
 
 
-def _deepcache(options: InferenceOptions, models: InferenceModels):
-    """(cache attached to the UNet for this run, per-step hook) or (None, None)."""
-    if not options.deepcache:
-        return None, None
-    from latentsync.models.deepcache import DeepCache
+def _enhancer_weights(options: InferenceOptions) -> Path | None:
+    if not options.enhancer:
+        return None
+    from latentsync.face.enhancer import enhancer_path
 
-    cache = DeepCache(models.unet).enable()
-
-    def hook(step: int) -> None:
-        if step == 0:
-            cache.reset()  # a new chunk: nothing cached applies
-
-    return cache, hook
+    return enhancer_path(options.enhancer)
 
 
 def _generate_all(
@@ -329,18 +357,26 @@ def _generate_all(
         faces = torch.stack(
             [torch.stack([torch.from_numpy(i.face).permute(2, 0, 1) for i in c.items]) for c in batch]
         )
-        with stages.timings.measure("audio", sum(len(c) for c in batch)):
+        with stages.timings.measure("audio", sum(len(c) for c in batch)), memory_stage("audio features"):
             audio = torch.stack([torch.stack([cursor.chunk(i.index) for i in c.items]) for c in batch])
         out = generator.generate(faces, audio, noise).output  # [B, F, 3, r, r]
         for chunk, frames in zip(batch, out):
-            resized = _resize_generated(frames, stages.crop_h, stages.crop_w)
-            for item, face in zip(chunk.items, resized):
+            crops = crops_to_paste(
+                frames,
+                [i.affine for i in chunk.items],
+                stages.crop_w,
+                stages.crop_h,
+                stages.enhancer,
+                stages.timings,
+            )
+            for item, face in zip(chunk.items, crops):
                 item.generated = face
                 item.face = None
-                runner.put(q_generated, item)
+                for output in stages.output_frames(item):
+                    runner.put(q_generated, output)
         batch.clear()
 
-    for unit in planner.plan(runner.iterate(q_faces)):
+    for unit in planner.plan(stages.model_frames(runner.iterate(q_faces))):
         if isinstance(unit, Chunk):
             if batch and len(batch[0]) != len(unit):
                 flush()
@@ -349,6 +385,7 @@ def _generate_all(
                 flush()
         else:
             flush()
-            runner.put(q_generated, unit)
+            for output in stages.output_frames(unit):
+                runner.put(q_generated, output)
     flush()
     runner.put(q_generated, END)

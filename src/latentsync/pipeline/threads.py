@@ -44,7 +44,8 @@ class StageRunner:
             except queue.Full:
                 continue
 
-    def get(self, q: queue.Queue) -> Any:
+    def take(self, q: queue.Queue) -> Any:
+        """The next item of ``q``, waiting in short slices so a stop request is noticed."""
         while True:
             try:
                 return q.get(timeout=0.1)
@@ -54,7 +55,7 @@ class StageRunner:
 
     def iterate(self, q: queue.Queue) -> Iterator[Any]:
         while True:
-            item = self.get(q)
+            item = self.take(q)
             if item is END:
                 return
             yield item

@@ -11,8 +11,8 @@ from pathlib import Path
 import torch
 
 from latentsync.audio.frame_features import frame_chunk
-from latentsync.audio.io import load_audio
-from latentsync.audio.mel import syncnet_melspectrogram
+from latentsync.audio.io import MODEL_FPS, SAMPLE_RATE, load_audio
+from latentsync.audio.syncnet_mel import syncnet_melspectrogram
 from latentsync.errors import InputError
 
 logger = logging.getLogger(__name__)
@@ -93,8 +93,8 @@ class ClipAudio:
 
     @staticmethod
     def _waveform(path: Path):
-        audio = load_audio(path, 16000)
-        if audio.size < 16000 // 25:
+        audio = load_audio(path, SAMPLE_RATE)
+        if audio.size < SAMPLE_RATE // MODEL_FPS:
             raise InputError(f"{path} has no usable audio track")
         return audio
 

@@ -53,7 +53,9 @@ def rng_state() -> dict[str, Any]:
             float(cached),
         ),
         "torch": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        # this process's own device only: under DDP/FSDP each rank drives one GPU, and writing every
+        # device's state from rank 0 would hand rank 0's streams to the others on resume
+        "cuda": torch.cuda.get_rng_state() if torch.cuda.is_available() else None,
     }
 
 
@@ -67,8 +69,11 @@ def set_rng_state(state: dict[str, Any]) -> None:
     )
     np.random.set_state((name, keys, pos, has_gauss, cached))
     torch.set_rng_state(state["torch"])
-    if state.get("cuda") and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+    cuda = state.get("cuda")
+    if isinstance(cuda, (list, tuple)):  # older sidecars kept every device: take ours
+        cuda = cuda[torch.cuda.current_device()] if torch.cuda.is_available() and cuda else None
+    if cuda is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state(cuda)
 
 
 def save_checkpoint(

@@ -7,6 +7,7 @@ import logging
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import torch
@@ -21,7 +22,7 @@ logger = logging.getLogger(__name__)
 def make_accelerator(config: DictConfig, output_dir: Path, accumulation: int, find_unused: bool = False):
     """Accelerator: DDP/FSDP/DeepSpeed come from ``accelerate launch``/its config; CPU runs stay fp32."""
     from accelerate import Accelerator
-    from accelerate.utils import DistributedDataParallelKwargs, ProjectConfiguration
+    from accelerate.utils import DistributedDataParallelKwargs, InitProcessGroupKwargs, ProjectConfiguration
 
     precision = str(config.run.get("mixed_precision", "") or "")
     if not precision:
@@ -42,8 +43,29 @@ def make_accelerator(config: DictConfig, output_dir: Path, accumulation: int, fi
             project_dir=str(output_dir), logging_dir=str(output_dir / "logs")
         ),
         step_scheduler_with_optimizer=False,
-        kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=find_unused)],
+        kwargs_handlers=[
+            DistributedDataParallelKwargs(find_unused_parameters=find_unused),
+            # the other ranks wait in a collective while rank 0 validates (a whole inference run)
+            InitProcessGroupKwargs(timeout=timedelta(minutes=process_group_timeout_minutes(config))),
+        ],
     )
+
+
+def process_group_timeout_minutes(config: DictConfig) -> float:
+    """``run.process_group_timeout_minutes`` (default 120): longer than one validation, which only rank 0
+    runs while the others wait at a barrier (torch's default, 10 min for NCCL, can expire first)."""
+    return float(config.run.get("process_group_timeout_minutes", 120))
+
+
+def prepare_for_training(accelerator, model, optimizer, loader):
+    """``accelerator.prepare`` of model and optimizer. DeepSpeed also gets the dataloader (it reads the
+    micro-batch size from it when its config says "auto"); our per-rank loader is used as is either way."""
+    from accelerate.utils import DistributedType
+
+    if accelerator.distributed_type == DistributedType.DEEPSPEED:
+        model, optimizer, _ = accelerator.prepare(model, optimizer, loader)
+        return model, optimizer
+    return accelerator.prepare(model, optimizer)
 
 
 def make_lr_scheduler(config: DictConfig, optimizer: torch.optim.Optimizer, max_steps: int):
@@ -195,8 +217,11 @@ class StepLoop:
             running, parts_sum = 0.0, {}
             if self.save_every > 0 and self.global_step % self.save_every == 0:
                 acc.wait_for_everyone()
+                state = acc.get_state_dict(
+                    self.model
+                )  # a collective under FSDP / ZeRO-3: every rank calls it
                 if acc.is_main_process:
-                    self.save(acc.unwrap_model(self.model).state_dict())
+                    self.save(state)
             if on_step is not None:
                 on_step(self.global_step)
         bar.close()

@@ -24,17 +24,18 @@ def sync_confidence(video: Path) -> float | None:
             "sync confidence skipped: syncnet_v2.model / sfd_face.pth not under checkpoints/auxiliary"
         )
         return None
-    from latentsync.data.media import read_audio, read_frames
+    from latentsync.audio.io import read_pcm16
     from latentsync.data.sync import default_device, sync_models
     from latentsync.eval.sync_confidence import clip_sync
     from latentsync.face.s3fd_detect import detect_faces
+    from latentsync.video.reader import read_all_frames
 
     syncnet, s3fd = sync_models(str(syncnet_path), str(s3fd_path), default_device())
     result = clip_sync(
         syncnet,
         lambda frame: detect_faces(s3fd, frame, conf_threshold=0.9, scales=(0.25,)),
-        read_frames(video),
-        read_audio(video),
+        read_all_frames(video),
+        read_pcm16(video),
         min_track=10,
     )
     return None if result is None else float(result.confidence)

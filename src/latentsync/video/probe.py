@@ -111,3 +111,41 @@ def _frame_count(
     if stream.frames:
         return stream.frames, True
     return max(1, round(duration * fps)), True
+
+
+@dataclass(frozen=True)
+class StreamScan:
+    has_video: bool
+    has_audio: bool
+    fps: float
+    width: int
+    height: int
+    video_packets: int
+    duration: float
+
+
+def scan_streams(path: str | Path) -> StreamScan:
+    """Stream facts from demuxing every packet (cheap: no decoding; an audio-only file is fine);
+    raises on unreadable files. The data pipeline uses it to sort out broken downloads."""
+    with av.open(str(path)) as container:
+        video = container.streams.video[0] if container.streams.video else None
+        audio = container.streams.audio[0] if container.streams.audio else None
+        packets = 0
+        last_time = 0.0
+        if video is not None:
+            for packet in container.demux(video):
+                if packet.size == 0 or packet.pts is None:
+                    continue
+                packets += 1
+                end = (packet.pts + (packet.duration or 0)) * float(packet.time_base)
+                last_time = max(last_time, end)
+        fps = float(video.average_rate) if video is not None and video.average_rate else 0.0
+        return StreamScan(
+            has_video=video is not None,
+            has_audio=audio is not None,
+            fps=fps,
+            width=video.codec_context.width if video is not None else 0,
+            height=video.codec_context.height if video is not None else 0,
+            video_packets=packets,
+            duration=last_time,
+        )

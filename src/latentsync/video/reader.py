@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import av
 import numpy as np
 
 from latentsync.errors import InputError
@@ -135,3 +136,22 @@ def _forward(video: SeekableVideo, n: int, block_frames: int, held: _HeldBlock) 
         tail.append(rgb)
         yield rgb
     held.start, held.frames = n - len(tail), list(tail)
+
+
+def iter_timed_frames(path: str | Path) -> Iterator[tuple[float, np.ndarray]]:
+    """(time in seconds, RGB uint8 frame) for every decoded frame, as stored (no rotation): the
+    data pipeline resamples by these times."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        for frame in container.decode(stream):
+            time = float(frame.pts * frame.time_base) if frame.pts is not None else 0.0
+            yield time, frame.to_ndarray(format="rgb24")
+
+
+def read_all_frames(path: str | Path) -> np.ndarray:
+    """All frames as [T, H, W, 3] uint8 (only for small aligned clips)."""
+    frames = [frame for _, frame in iter_timed_frames(path)]
+    if not frames:
+        return np.zeros((0, 0, 0, 3), np.uint8)
+    return np.stack(frames)

@@ -7,7 +7,7 @@ import pytest
 import torch
 from scipy.io import wavfile
 
-from latentsync.audio.mel import syncnet_melspectrogram
+from latentsync.audio.syncnet_mel import syncnet_melspectrogram
 from latentsync.errors import InputError
 from tests.helpers import golden
 

@@ -1,101 +1,28 @@
-"""PyAV reading and writing for the data pipeline: 25 fps H.264 video + 16 kHz mono AAC audio.
+"""Training-data clips as files: 25 fps H.264 + 16 kHz mono AAC, written whole or not at all.
 
-Every stage writes through :class:`ClipWriter`, which encodes into a hidden temp file in the
-destination folder and renames it into place on ``commit()``, so a clip either exists whole
-or not at all (an interrupted run leaves only ``.*.tmp*`` files, which the next run deletes).
+Every data stage writes through :class:`ClipWriter`, which encodes into a hidden temp file in
+the destination folder and renames it into place on ``commit()``; an interrupted run leaves
+only ``.*.tmp-*`` files, which the next run deletes (:func:`remove_stale_temps`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
+import shutil
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 
+from latentsync.audio.io import MODEL_FPS, SAMPLE_RATE, SAMPLES_PER_FRAME
 from latentsync.video.encoder_options import deterministic_options, merge_options
 
 logger = logging.getLogger(__name__)
 
-TARGET_FPS = 25
-TARGET_SAMPLE_RATE = 16000
-SAMPLES_PER_FRAME = TARGET_SAMPLE_RATE // TARGET_FPS  # 640
+CLIP_FPS = MODEL_FPS  # every training clip is resampled to the model's frame rate
 TMP_MARK = ".tmp-"
-
-
-@dataclass(frozen=True)
-class MediaInfo:
-    has_video: bool
-    has_audio: bool
-    fps: float
-    width: int
-    height: int
-    video_packets: int
-    duration: float
-
-
-def probe(path: str | Path) -> MediaInfo:
-    """Stream facts from demuxing every packet (cheap: no decoding); raises on unreadable files."""
-    with av.open(str(path)) as container:
-        video = container.streams.video[0] if container.streams.video else None
-        audio = container.streams.audio[0] if container.streams.audio else None
-        packets = 0
-        last_time = 0.0
-        if video is not None:
-            for packet in container.demux(video):
-                if packet.size == 0 or packet.pts is None:
-                    continue
-                packets += 1
-                end = (packet.pts + (packet.duration or 0)) * float(packet.time_base)
-                last_time = max(last_time, end)
-        fps = float(video.average_rate) if video is not None and video.average_rate else 0.0
-        return MediaInfo(
-            has_video=video is not None,
-            has_audio=audio is not None,
-            fps=fps,
-            width=video.codec_context.width if video is not None else 0,
-            height=video.codec_context.height if video is not None else 0,
-            video_packets=packets,
-            duration=last_time,
-        )
-
-
-def iter_frames(path: str | Path) -> Iterator[tuple[float, np.ndarray]]:
-    """(time in seconds, RGB uint8 frame) for every decoded video frame."""
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        for frame in container.decode(stream):
-            time = float(frame.pts * frame.time_base) if frame.pts is not None else 0.0
-            yield time, frame.to_ndarray(format="rgb24")
-
-
-def read_frames(path: str | Path) -> np.ndarray:
-    """All frames as [T, H, W, 3] uint8 (only for small aligned clips)."""
-    frames = [frame for _, frame in iter_frames(path)]
-    if not frames:
-        return np.zeros((0, 0, 0, 3), np.uint8)
-    return np.stack(frames)
-
-
-def read_audio(path: str | Path, sample_rate: int = TARGET_SAMPLE_RATE) -> np.ndarray:
-    """The first audio stream as mono int16 at ``sample_rate`` (empty if there is none)."""
-    chunks: list[np.ndarray] = []
-    with av.open(str(path)) as container:
-        if not container.streams.audio:
-            return np.zeros(0, np.int16)
-        stream = container.streams.audio[0]
-        resampler = av.AudioResampler(format="s16", layout="mono", rate=sample_rate)
-        for frame in container.decode(stream):
-            for out in resampler.resample(frame):
-                chunks.append(out.to_ndarray().reshape(-1))
-        for out in resampler.resample(None):
-            chunks.append(out.to_ndarray().reshape(-1))
-    return np.concatenate(chunks).astype(np.int16) if chunks else np.zeros(0, np.int16)
 
 
 def temp_path_for(final: Path) -> Path:
@@ -121,8 +48,8 @@ class ClipWriter:
         self,
         final: str | Path,
         audio: np.ndarray | None,
-        fps: int = TARGET_FPS,
-        sample_rate: int = TARGET_SAMPLE_RATE,
+        fps: int = CLIP_FPS,
+        sample_rate: int = SAMPLE_RATE,
         crf: int = 18,
     ):
         self.final = Path(final)
@@ -202,7 +129,7 @@ class ClipWriter:
         self.temp.unlink(missing_ok=True)
 
 
-def write_clip(final: str | Path, frames, audio: np.ndarray | None, fps: int = TARGET_FPS) -> Path:
+def write_clip(final: str | Path, frames, audio: np.ndarray | None, fps: int = CLIP_FPS) -> Path:
     """Write an iterable of RGB frames plus mono int16 audio to ``final`` atomically."""
     writer = ClipWriter(final, audio, fps=fps)
     try:
@@ -216,30 +143,12 @@ def write_clip(final: str | Path, frames, audio: np.ndarray | None, fps: int = T
 
 def copy_atomic(src: str | Path, final: str | Path) -> Path:
     """Copy a finished clip to ``final`` through a temp file (never a half copy under the final name)."""
-    import shutil
-
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     temp = temp_path_for(final)
     shutil.copyfile(src, temp)
     os.replace(temp, final)
     return final
-
-
-def shift_audio(
-    audio: np.ndarray, offset_frames: int, fps: int = TARGET_FPS, sample_rate: int = TARGET_SAMPLE_RATE
-) -> np.ndarray:
-    """Delay (positive) or advance (negative) audio by whole video frames, keeping its length.
-
-    Same effect as the seed's ``ffmpeg -itsoffset offset/fps`` on the audio input; the gap is silence.
-    """
-    shift = round(offset_frames * sample_rate / fps)
-    out = np.zeros_like(audio)
-    if shift >= 0:
-        out[shift:] = audio[: len(audio) - shift] if shift < len(audio) else audio[:0]
-    else:
-        out[: len(audio) + shift] = audio[-shift:]
-    return out
 
 
 def remux_with_audio(src: str | Path, final: str | Path, audio: np.ndarray) -> Path:
@@ -251,7 +160,7 @@ def remux_with_audio(src: str | Path, final: str | Path, audio: np.ndarray) -> P
         with av.open(str(src)) as source, av.open(str(temp), mode="w", format="mp4") as out:
             in_video = source.streams.video[0]
             out_video = out.add_stream_from_template(in_video)
-            out_audio = out.add_stream("aac", rate=TARGET_SAMPLE_RATE)
+            out_audio = out.add_stream("aac", rate=SAMPLE_RATE)
             out_audio.layout = "mono"
             frames = 0
             for packet in source.demux(in_video):
@@ -266,9 +175,9 @@ def remux_with_audio(src: str | Path, final: str | Path, audio: np.ndarray) -> P
                 frame = av.AudioFrame.from_ndarray(
                     samples[None, start : start + step], format="s16", layout="mono"
                 )
-                frame.sample_rate = TARGET_SAMPLE_RATE
+                frame.sample_rate = SAMPLE_RATE
                 frame.pts = start
-                frame.time_base = Fraction(1, TARGET_SAMPLE_RATE)
+                frame.time_base = Fraction(1, SAMPLE_RATE)
                 for packet in out_audio.encode(frame):
                     out.mux(packet)
             for packet in out_audio.encode():

@@ -40,14 +40,22 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--whisper", default=None, metavar="PATH", help="Whisper tiny checkpoint (OpenAI tiny.pt format)"
     )
-    p.add_argument(
-        "--device", default="auto", choices=["auto", "cpu", "cuda", "mps"], help="(default: %(default)s)"
-    )
+    add_device_argument(p)
     p.add_argument(
         "--dtype",
         default="auto",
         choices=["auto", "fp16", "bf16", "fp32"],
         help="auto = fp16 on CUDA, fp32 elsewhere (default: %(default)s)",
+    )
+
+
+def add_device_argument(p: argparse.ArgumentParser) -> None:
+    """``--device``: auto, cpu, cuda, cuda:N or mps (checked before any work: absent -> exit 2)."""
+    p.add_argument(
+        "--device",
+        default="auto",
+        metavar="DEVICE",
+        help="auto, cpu, cuda, cuda:N or mps (default: %(default)s)",
     )
 
 
@@ -284,7 +292,9 @@ def options_from_args(args: argparse.Namespace):
 
 def validate(options) -> None:
     from latentsync.errors import ConfigError
+    from latentsync.pipeline.device import pick_device
 
+    pick_device(options.device)  # a missing GPU is one line now, not after the inputs were read
     if not 1 <= options.steps <= 1000:
         raise ConfigError(f"--steps must be between 1 and 1000, got {options.steps}")
     if options.batch_chunks < 1:

@@ -334,30 +334,12 @@ def run(args: argparse.Namespace) -> int:
 
 def print_estimate(args: argparse.Namespace) -> int:
     """``--estimate``: the peak-memory table of these settings, and on CUDA the free memory next to it."""
-    from latentsync.pipeline.estimate import GB, advice, estimate, memory_budget
+    from latentsync.pipeline.estimate_report import estimate_report
 
     placeholder = Path("estimate")
     options = options_from_args(
         argparse.Namespace(**dict(vars(args), video=placeholder, audio=placeholder, output=placeholder))
     )
     validate(options)
-    budget = memory_budget(options)
-    if budget.settings is None:
-        from latentsync.errors import ConfigError
-
-        raise ConfigError(f"cannot estimate memory for the UNet config {options.unet_config_name!r}")
-    result = estimate(budget.settings)
-    s = budget.settings
-    print(
-        f"LatentSync {options.model} ({s.unet_config}, {s.resolution} px), {s.dtype}"
-        f"{f' autocast {s.autocast}' if s.autocast else ''}, batch-chunks {s.batch_chunks}, offload {s.offload}, "
-        f"VAE slicing {'on' if s.vae_slicing else 'off'}, tiling {'on' if s.vae_tiling else 'off'}, on {s.device_type}"
-    )
-    print(result.table())
-    if budget.device.type == "cuda" and budget.free_bytes is not None:
-        free = budget.free_bytes
-        fits = result.peak <= free
-        print(
-            f"free on {budget.device}: {free / GB:.1f} GB: {'fits' if fits else 'does not fit; try ' + advice(s, free)}"
-        )
+    print(estimate_report(options))
     return 0

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from latentsync.errors import MissingWeightsError
-from latentsync.train.losses import cosine_loss, mixed_noise, one_step_x0, syncnet_visual_input
+from latentsync.train.losses import cosine_loss, one_step_x0, syncnet_visual_input
 from latentsync.train.lpips import LPIPS, load_lpips
 from latentsync.train.trepa import VIDEOMAE_G, VideoViT, ViTConfig, load_trepa
 from tests.train.conftest import TINY_VIT
@@ -116,17 +116,6 @@ def test_syncnet_input_stacks_frames_and_keeps_lower_half():
     out = syncnet_visual_input(frames, lower_half=True)
     assert out.shape == (2, 48, 2, 6)
     assert torch.equal(out[1, 3 * 5 + 2], frames[1, 5, 2, 2:])
-
-
-def test_mixed_noise_statistics():
-    g = torch.Generator().manual_seed(0)
-    noise = mixed_noise((64, 4, 16, 8, 8), alpha=1.0, generator=g)
-    assert noise.std().item() == pytest.approx(1.0, abs=0.02)
-    # half the variance is shared across frames: correlation between frames ~ alpha^2/(1+alpha^2)
-    corr = torch.corrcoef(torch.stack([noise[:, :, 0].flatten(), noise[:, :, 7].flatten()]))[0, 1]
-    assert corr.item() == pytest.approx(0.5, abs=0.03)
-    same = mixed_noise((2, 4, 16, 8, 8), alpha=None, generator=g)
-    assert torch.equal(same[:, :, 0], same[:, :, 15])
 
 
 def test_one_step_x0_inverts_add_noise():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from latentsync.app.settings import UI_MAX_STEPS, AppSettings
@@ -135,3 +135,13 @@ def options_from_form(values: FormValues, settings: AppSettings, output: Path) -
         resume=False,
         quiet=True,
     )
+
+
+def memory_estimate(values: FormValues, settings: AppSettings) -> str:
+    """The CLI's ``infer --estimate`` report for the job Generate would start now: the form's model with
+    the server's device, dtype and memory switches. Needs no uploads (memory does not depend on them)."""
+    from latentsync.pipeline.estimate_report import estimate_report
+
+    stand_in = "estimate"
+    values = replace(values, video=values.video or stand_in, audio=values.audio or stand_in)
+    return estimate_report(options_from_form(values, settings, Path(stand_in)))

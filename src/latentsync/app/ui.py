@@ -90,6 +90,16 @@ class Handlers:
         yield None, job.message
         raise gr.Error(job.message, duration=None, print_exception=False)
 
+    def estimate_memory(self, *values) -> str:
+        """The peak device memory of the job Generate would start (the same report as ``infer --estimate``)."""
+        try:
+            report = form.memory_estimate(form.FormValues(*values), self.settings)
+        except Exception as exc:  # noqa: BLE001 - shown as one sentence, logged in full
+            if not isinstance(exc, LatentSyncError):
+                logger.exception("could not estimate memory")
+            return friendly_message(exc)
+        return f"```text\n{report}\n```"
+
     def cancel(self, request: gr.Request):
         job = self.jobs.cancel(_session(request))
         if job is None:
@@ -182,6 +192,8 @@ def build_ui(settings: AppSettings, jobs: JobManager) -> gr.Blocks:
                     elem_id="result-video",
                 )
                 status = gr.Markdown("", elem_id="status")
+                estimate = gr.Button("Estimate memory", elem_id="estimate-memory")
+                memory = gr.Markdown("", elem_id="memory-estimate")
 
         inputs = [video, audio, steps, guidance, seed, deepcache, face_choice, face_index, fps_choice, crf]
         inputs += [model_choice, checkpoint, detector, blend, enhancer, enhancer_strength]
@@ -196,6 +208,7 @@ def build_ui(settings: AppSettings, jobs: JobManager) -> gr.Blocks:
             show_progress_on=[result],
             api_name="generate",
         )
+        estimate.click(handlers.estimate_memory, inputs, memory, api_name="estimate_memory")
         stop.click(handlers.cancel, None, status, queue=False, api_name="cancel")
         stop.click(None, cancels=[generation])
         demo.unload(handlers.unload)

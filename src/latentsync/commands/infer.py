@@ -40,14 +40,22 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--whisper", default=None, metavar="PATH", help="Whisper tiny checkpoint (OpenAI tiny.pt format)"
     )
-    p.add_argument(
-        "--device", default="auto", choices=["auto", "cpu", "cuda", "mps"], help="(default: %(default)s)"
-    )
+    add_device_argument(p)
     p.add_argument(
         "--dtype",
         default="auto",
         choices=["auto", "fp16", "bf16", "fp32"],
         help="auto = fp16 on CUDA, fp32 elsewhere (default: %(default)s)",
+    )
+
+
+def add_device_argument(p: argparse.ArgumentParser) -> None:
+    """``--device``: auto, cpu, cuda, cuda:N or mps (checked before any work: absent -> exit 2)."""
+    p.add_argument(
+        "--device",
+        default="auto",
+        metavar="DEVICE",
+        help="auto, cpu, cuda, cuda:N or mps (default: %(default)s)",
     )
 
 
@@ -284,7 +292,9 @@ def options_from_args(args: argparse.Namespace):
 
 def validate(options) -> None:
     from latentsync.errors import ConfigError
+    from latentsync.pipeline.device import pick_device
 
+    pick_device(options.device)  # a missing GPU is one line now, not after the inputs were read
     if not 1 <= options.steps <= 1000:
         raise ConfigError(f"--steps must be between 1 and 1000, got {options.steps}")
     if options.batch_chunks < 1:
@@ -324,30 +334,12 @@ def run(args: argparse.Namespace) -> int:
 
 def print_estimate(args: argparse.Namespace) -> int:
     """``--estimate``: the peak-memory table of these settings, and on CUDA the free memory next to it."""
-    from latentsync.pipeline.estimate import GB, advice, estimate, memory_budget
+    from latentsync.pipeline.estimate_report import estimate_report
 
     placeholder = Path("estimate")
     options = options_from_args(
         argparse.Namespace(**dict(vars(args), video=placeholder, audio=placeholder, output=placeholder))
     )
     validate(options)
-    budget = memory_budget(options)
-    if budget.settings is None:
-        from latentsync.errors import ConfigError
-
-        raise ConfigError(f"cannot estimate memory for the UNet config {options.unet_config_name!r}")
-    result = estimate(budget.settings)
-    s = budget.settings
-    print(
-        f"LatentSync {options.model} ({s.unet_config}, {s.resolution} px), {s.dtype}"
-        f"{f' autocast {s.autocast}' if s.autocast else ''}, batch-chunks {s.batch_chunks}, offload {s.offload}, "
-        f"VAE slicing {'on' if s.vae_slicing else 'off'}, tiling {'on' if s.vae_tiling else 'off'}, on {s.device_type}"
-    )
-    print(result.table())
-    if budget.device.type == "cuda" and budget.free_bytes is not None:
-        free = budget.free_bytes
-        fits = result.peak <= free
-        print(
-            f"free on {budget.device}: {free / GB:.1f} GB: {'fits' if fits else 'does not fit; try ' + advice(s, free)}"
-        )
+    print(estimate_report(options))
     return 0

@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from einops import rearrange
 
+from latentsync.models.vae import SCALING_FACTOR
+
 
 def cosine_loss(vision_embeds: torch.Tensor, audio_embeds: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Binary cross-entropy of the cosine similarity against ``y`` (1 = in sync), per sample.
@@ -47,22 +49,41 @@ def syncnet_visual_input(frames: torch.Tensor, lower_half: bool) -> torch.Tensor
 
 
 def mixed_noise(
-    shape: tuple[int, ...], alpha: float | None, generator: torch.Generator | None = None
+    like: torch.Tensor, alpha: float | None, generator: torch.Generator | None = None
 ) -> torch.Tensor:
-    """Noise [B, C, F, h, w] for video latents.
+    """Noise shaped like the video latents ``like`` [B, C, F, h, w], drawn as the original draws it.
 
     ``alpha`` set: a part shared by all frames plus an independent part, with variances
     alpha^2/(1+alpha^2) and 1/(1+alpha^2) (mixed noise, arXiv 2305.10474). ``alpha`` None: one
-    noise frame repeated over time.
+    noise frame repeated over time. As the original's ``randn_like(latents)``, each draw fills a
+    full tensor in the latents' memory layout (frames of one sample are not contiguous after the
+    VAE) and the shared part keeps its frame 0: a CPU generator seeded like the original's RNG gives
+    the same noise and leaves the same state for the timesteps drawn next. The result is on the CPU.
     """
-    frames = shape[2]
-    shared = torch.randn((*shape[:2], 1, *shape[3:]), generator=generator)
+
+    def draw() -> torch.Tensor:
+        return torch.empty_like(like, device="cpu", dtype=torch.float32).normal_(generator=generator)
+
+    shared = draw()[:, :, 0:1].expand(like.shape)
     if alpha is None:
-        return shared.expand(shape).clone()
-    independent = torch.randn(shape, generator=generator)
+        return shared.contiguous()
     shared_std = (alpha**2 / (1 + alpha**2)) ** 0.5
     independent_std = (1 / (1 + alpha**2)) ** 0.5
-    return shared.expand(*shape[:2], frames, *shape[3:]) * shared_std + independent * independent_std
+    return draw() * independent_std + shared * shared_std
+
+
+def vae_sample(vae, pixels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """[N, 3, H, W] pixels -> scaled latents: a posterior sample (mean + std * eps), as the original
+    trains on, with eps from the CPU ``generator`` (never the global RNG, so resumes are exact)."""
+    with torch.no_grad():
+        posterior = vae.encode(pixels).latent_dist
+        eps = torch.randn(posterior.mean.shape, generator=generator).to(posterior.mean)
+        return (posterior.mean + posterior.std * eps) * SCALING_FACTOR
+
+
+def step_generator(seed: int, micro: int, rank: int) -> torch.Generator:
+    """The generator of every draw of micro step ``micro`` on process ``rank``."""
+    return torch.Generator().manual_seed(seed * 1_000_003 + micro * 7919 + rank)
 
 
 def one_step_x0(

@@ -11,7 +11,6 @@ from omegaconf import DictConfig
 from latentsync.errors import ConfigError
 from latentsync.models.checkpoint_io import load_strict
 from latentsync.models.stable_syncnet import StableSyncNet
-from latentsync.pipeline.generate import VAE_SCALING_FACTOR
 from latentsync.train.audio_cache import ClipAudio
 from latentsync.train.checkpoints import load_checkpoint
 from latentsync.train.clips import list_clips
@@ -23,7 +22,13 @@ from latentsync.train.loop import (
     make_lr_scheduler,
     prepare_for_training,
 )
-from latentsync.train.losses import cosine_loss, offsets_loss, syncnet_visual_input
+from latentsync.train.losses import (
+    cosine_loss,
+    offsets_loss,
+    step_generator,
+    syncnet_visual_input,
+    vae_sample,
+)
 from latentsync.train.syncnet_dataset import SyncNetDataset
 
 logger = logging.getLogger(__name__)
@@ -79,21 +84,30 @@ class SyncNetTrainer:
             offsets=offsets,
         )
 
-    def visual_input(self, frames: torch.Tensor, micro: int = 0) -> torch.Tensor:
-        """[B, F, 3, H, W] pixels -> SyncNet input (VAE latents for the latent config).
+    def step_generator(self, micro: int) -> torch.Generator:
+        """The generator of the latent config's VAE sample at micro step ``micro`` (exact resumes)."""
+        return step_generator(self.seed, micro, self.accelerator.process_index)
 
-        The latent sample draws from a generator of (seed, micro step, rank): exact resumes.
-        """
+    def visual_input(self, frames: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """[B, F, 3, H, W] pixels -> SyncNet input (VAE latents, a posterior sample, for the latent config)."""
         if self.vae is not None:
             flat = rearrange(frames, "b f c h w -> (b f) c h w")
-            seed = self.seed * 1_000_003 + micro * 7919 + self.accelerator.process_index
-            generator = torch.Generator().manual_seed(seed)
-            with torch.no_grad():
-                posterior = self.vae.encode(flat).latent_dist
-                eps = torch.randn(posterior.mean.shape, generator=generator).to(posterior.mean)
-                latents = (posterior.mean + posterior.std * eps) * VAE_SCALING_FACTOR
+            latents = vae_sample(self.vae, flat, generator or self.step_generator(0))
             frames = rearrange(latents, "(b f) c h w -> b f c h w", f=frames.shape[1])
         return syncnet_visual_input(frames, self.lower_half)
+
+    def step_loss(self, model, batch: dict, generator: torch.Generator) -> torch.Tensor:
+        """The objective of one micro batch: the original's cosine BCE on (frames, mel, y) pairs, or
+        the offsets objective on [B, K, F, ...] frames (each mel window encoded once)."""
+        frames = batch["frames"].to(self.device)
+        mel = batch["audio_samples"].to(self.device)
+        if self.offsets is not None:
+            frames = frames.flatten(0, 1)
+        with self.accelerator.autocast():
+            vision, audio = model(self.visual_input(frames, generator), mel)
+        if self.offsets is None:
+            return cosine_loss(vision, audio, batch["y"].to(self.device)).mean()
+        return offsets_loss(vision, audio, len(self.offsets), self.offsets.index(0), self.temperature).mean()
 
     def train(self) -> TrainResult:
         config, acc = self.config, self.accelerator
@@ -124,8 +138,7 @@ class SyncNetTrainer:
         if acc.is_main_process:
             save_config(config, self.out, "syncnet_config.yaml")
             acc.init_trackers("syncnet")
-        offsets = self.offsets
-        train_set = self.dataset("data.train_fileslist", "data.train_data_dir", self.seed, offsets)
+        train_set = self.dataset("data.train_fileslist", "data.train_data_dir", self.seed, self.offsets)
         loader = step_loader(
             train_set,
             int(config.data.batch_size),
@@ -137,17 +150,7 @@ class SyncNetTrainer:
         validate = self._validator(loop)
 
         def step_loss(batch: dict, micro: int):
-            frames = batch["frames"].to(self.device)
-            mel = batch["audio_samples"].to(self.device)
-            if offsets is not None:  # [B, K, F, ...]: K windows per mel window, each mel encoded once
-                frames = frames.flatten(0, 1)
-            with acc.autocast():
-                vision, audio = loop.model(self.visual_input(frames, micro), mel)
-            if offsets is None:
-                loss = cosine_loss(vision, audio, batch["y"].to(self.device)).mean()
-            else:
-                loss = offsets_loss(vision, audio, len(offsets), offsets.index(0), self.temperature).mean()
-            return loss, {}
+            return self.step_loss(loop.model, batch, self.step_generator(micro)), {}
 
         self.last_model = loop.model
         return loop.run(iter(loader), step_loss, validate)

@@ -164,9 +164,10 @@ class TREPALoss(nn.Module):
             flat = F.interpolate(flat, size=(size, size), mode="bicubic")
             return (rearrange(flat, "(b f) c h w -> b c f h w", f=frames) / 2 + 0.5).clamp(0, 1)
 
-        feats_fake = F.normalize(self.model.forward_features(prepare(fake)), p=2, dim=1)
-        feats_real = F.normalize(self.model.forward_features(prepare(real)), p=2, dim=1)
-        return F.mse_loss(feats_fake, feats_real)
+        dtype = self.model.fc_norm.weight.dtype  # the ViT may be held in fp16 (CUDA)
+        feats_fake = self.model.forward_features(prepare(fake).to(dtype)).float()
+        feats_real = self.model.forward_features(prepare(real).to(dtype)).float()
+        return F.mse_loss(F.normalize(feats_fake, p=2, dim=1), F.normalize(feats_real, p=2, dim=1))
 
 
 def load_trepa(

@@ -51,6 +51,11 @@ class UNetDataset(ClipWindowDataset):
             ref_start = rng.randint(0, total - n)
             if not start - n < ref_start < start + n:
                 break
+        return self.window(path, start, ref_start)
+
+    def window(self, path: Path, start: int, ref_start: int) -> dict[str, torch.Tensor]:
+        """The sample of the frames at ``start`` with the reference frames at ``ref_start``."""
+        n = self.num_frames
         sample: dict[str, torch.Tensor] = {"start_idx": torch.tensor(start)}
         if self.with_mel:
             sample["mel"] = mel_window(self.audio.mel(path), start, n, self.fps)

@@ -1,9 +1,5 @@
-"""``latentsync train unet``: the lip-sync UNet with the original's objectives.
+"""``latentsync train unet``: the lip-sync UNet with the original's objectives (``unet_objective``).
 
-loss = recon_loss_weight * MSE(predicted noise, noise)
-     + sync_loss_weight * SyncNet cosine loss of the pixels decoded from the one-step x0 estimate
-     + perceptual_loss_weight * LPIPS on the lower half of those pixels vs. the ground truth
-     + trepa_loss_weight * TREPA (VideoMAE-v2 feature distance) of the 16-frame clips
 The pixel terms need ``run.pixel_space_supervise``; a zero weight skips its model entirely.
 """
 
@@ -13,15 +9,13 @@ import logging
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
-from einops import rearrange
 from omegaconf import DictConfig
 
 from latentsync.config import load_config, to_plain
 from latentsync.errors import ConfigError, MissingWeightsError
 from latentsync.models.stable_syncnet import load_stable_syncnet
 from latentsync.models.unet_io import build_unet, load_unet
-from latentsync.pipeline.generate import VAE_SCALING_FACTOR, make_scheduler
+from latentsync.pipeline.generate import make_scheduler
 from latentsync.train.audio_cache import ClipAudio
 from latentsync.train.checkpoints import load_checkpoint
 from latentsync.train.clips import list_clips
@@ -33,8 +27,9 @@ from latentsync.train.loop import (
     make_lr_scheduler,
     prepare_for_training,
 )
-from latentsync.train.losses import cosine_loss, lower_half, mixed_noise, one_step_x0, syncnet_visual_input
+from latentsync.train.losses import step_generator
 from latentsync.train.unet_dataset import UNetDataset
+from latentsync.train.unet_objective import SyncTarget, UNetObjective, loss_weights
 
 logger = logging.getLogger(__name__)
 
@@ -76,18 +71,14 @@ class UNetTrainer:
         self.num_frames = int(config.data.num_frames)
         self.resolution = int(config.data.resolution)
         self.pixel_supervise = bool(get(config, "run.pixel_space_supervise", False))
-        self.weights = {
-            "recon": float(get(config, "run.recon_loss_weight", 1.0)),
-            "sync": float(get(config, "run.sync_loss_weight", 0.0)),
-            "lpips": float(get(config, "run.perceptual_loss_weight", 0.0)),
-            "trepa": float(get(config, "run.trepa_loss_weight", 0.0)),
-        }
+        self.weights = loss_weights(config)
         self.audio_layer = bool(config.model.get("add_audio_layer", True))
         self.use_syncnet = (
             self.audio_layer and bool(get(config, "run.use_syncnet", False)) and self.weights["sync"] != 0
         )
         self.scheduler = make_scheduler()
         self._load_frozen_models()
+        self._objective = self.objective()
 
     # ---- frozen models -------------------------------------------------------------------
     def _load_frozen_models(self) -> None:
@@ -140,7 +131,9 @@ class UNetTrainer:
         path = aux_weight(self.config, "ckpt.trepa_ckpt_path", "videomae")
         overrides = get(self.config, "run.trepa_model")
         cfg = ViTConfig(**to_plain(overrides)) if overrides else VIDEOMAE_G
-        return load_trepa(path, cfg).to(self.device)
+        # fp16 on CUDA as the original holds VideoMAE (ViT-g: 2 GB instead of 4); fp32 elsewhere
+        dtype = torch.float16 if self.device.type == "cuda" else torch.float32
+        return load_trepa(path, cfg).to(self.device, dtype)
 
     # ---- model ---------------------------------------------------------------------------
     def _build_unet(self):
@@ -152,83 +145,28 @@ class UNetTrainer:
         return unet, step, sidecar
 
     # ---- one step ------------------------------------------------------------------------
-    def _encode(self, pixels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """[B, F, 3, H, W] -> scaled latents [B, 4, F, h, w] (posterior sample, as the original).
+    def objective(self) -> UNetObjective:
+        sync = None
+        if self.syncnet is not None:
+            data = self.syncnet_config.data
+            sync = SyncTarget(self.syncnet, int(data.resolution), bool(data.lower_half))
+        return UNetObjective.from_config(self.config, self.vae, self.scheduler, sync, self.lpips, self.trepa)
 
-        The sample draws from the step's own generator, never the global RNG, so resumes are exact.
-        """
-        flat = rearrange(pixels, "b f c h w -> (b f) c h w")
-        with torch.no_grad():
-            posterior = self.vae.encode(flat).latent_dist
-            eps = torch.randn(posterior.mean.shape, generator=generator).to(posterior.mean)
-            latents = (posterior.mean + posterior.std * eps) * VAE_SCALING_FACTOR
-        return rearrange(latents, "(b f) c h w -> b c f h w", f=self.num_frames)
+    def dataset_audio(self) -> ClipAudio:
+        """Mel and Whisper features per clip, cached under the config's cache folders."""
+        return ClipAudio(
+            get(self.config, "data.audio_mel_cache_dir") or self.out / "cache" / "mel",
+            get(self.config, "data.audio_embeds_cache_dir") or self.out / "cache" / "whisper",
+            self.whisper_path,
+        )
+
+    def step_generator(self, micro: int) -> torch.Generator:
+        """The generator of every draw of micro step ``micro`` on this process (exact resumes)."""
+        return step_generator(self.seed, micro, self.accelerator.process_index)
 
     def losses(self, unet, batch: dict, micro: int) -> tuple[torch.Tensor, dict[str, float]]:
-        acc, device, n = self.accelerator, self.device, self.num_frames
-        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + micro * 7919 + acc.process_index)
-        gt = batch["gt_pixel_values"].to(device)
-        gt_latents = self._encode(gt, generator)
-        masked_latents = self._encode(batch["masked_pixel_values"].to(device), generator)
-        ref_latents = self._encode(batch["ref_pixel_values"].to(device), generator)
-        masks = F.interpolate(
-            rearrange(batch["masks"].to(device), "b f c h w -> (b f) c h w"), size=gt_latents.shape[-1]
-        )
-        masks = rearrange(masks, "(b f) c h w -> b c f h w", f=n)
-        alpha = (
-            float(get(self.config, "run.mixed_noise_alpha", 1.0))
-            if get(self.config, "run.use_mixed_noise", False)
-            else None
-        )
-        noise = mixed_noise(tuple(gt_latents.shape), alpha, generator).to(device)
-        steps = self.scheduler.config.num_train_timesteps
-        timesteps = torch.randint(0, steps, (gt_latents.shape[0],), generator=generator).to(device)
-        noisy = self.scheduler.add_noise(gt_latents, noise, timesteps)
-        unet_input = torch.cat([noisy, masks, masked_latents, ref_latents], dim=1)
-        audio = batch["audio_embeds"].to(device) if self.audio_layer else None
-        with acc.autocast():
-            pred_noise = unet(unet_input, timesteps, encoder_hidden_states=audio).sample
-        parts: dict[str, torch.Tensor] = {}
-        if self.weights["recon"]:
-            parts["recon"] = F.mse_loss(pred_noise.float(), noise.float())
-        need_pixels = self.pixel_supervise and (
-            self.use_syncnet or self.lpips is not None or self.trepa is not None
-        )
-        pred_latents = one_step_x0(
-            self.scheduler.alphas_cumprod,
-            pred_noise.float(),
-            timesteps,
-            noisy,
-            bool(self.scheduler.config.clip_sample),
-        )
-        pred_pixels = None
-        if need_pixels:
-            pred_pixels = self.vae.decode(
-                rearrange(pred_latents, "b c f h w -> (b f) c h w") / VAE_SCALING_FACTOR
-            ).sample
-        gt_flat = rearrange(gt, "b f c h w -> (b f) c h w")
-        if self.lpips is not None:
-            parts["lpips"] = self.lpips(lower_half(pred_pixels), lower_half(gt_flat)).mean()
-        if self.trepa is not None:
-            as_video = lambda x: rearrange(x, "(b f) c h w -> b c f h w", f=n)  # noqa: E731
-            parts["trepa"] = self.trepa(as_video(pred_pixels), as_video(gt_flat))
-        if self.use_syncnet:
-            parts["sync"] = self._sync_loss(pred_pixels, pred_latents, batch["mel"].to(device))
-        loss = sum(self.weights[k] * v for k, v in parts.items())
-        return loss, {f"loss_{k}": float(v.detach()) for k, v in parts.items()}
-
-    def _sync_loss(self, pred_pixels, pred_latents, mel) -> torch.Tensor:
-        sync_cfg = self.syncnet_config
-        n = self.num_frames
-        if self.pixel_supervise:
-            size = int(sync_cfg.data.resolution)
-            if pred_pixels.shape[-1] != size:
-                pred_pixels = F.interpolate(pred_pixels, size=(size, size), mode="bicubic")
-            frames = rearrange(pred_pixels, "(b f) c h w -> b f c h w", f=n)
-        else:
-            frames = rearrange(pred_latents, "b c f h w -> b f c h w")
-        vision, audio = self.syncnet(syncnet_visual_input(frames, bool(sync_cfg.data.lower_half)), mel)
-        return cosine_loss(vision, audio, torch.ones(vision.shape[0], device=vision.device)).mean()
+        out = self._objective.step(unet, batch, self.step_generator(micro), self.accelerator.autocast)
+        return out.loss, {f"loss_{k}": float(v.detach()) for k, v in out.terms.items()}
 
     # ---- loop ----------------------------------------------------------------------------
     def train(self) -> TrainResult:
@@ -273,11 +211,7 @@ class UNetTrainer:
             resolution=self.resolution,
             num_frames=self.num_frames,
             fps=float(get(config, "data.video_fps", 25)),
-            audio=ClipAudio(
-                get(config, "data.audio_mel_cache_dir") or self.out / "cache" / "mel",
-                get(config, "data.audio_embeds_cache_dir") or self.out / "cache" / "whisper",
-                self.whisper_path,
-            ),
+            audio=self.dataset_audio(),
             with_audio_embeds=self.audio_layer,
             with_mel=self.use_syncnet,
             seed=self.seed,

@@ -8,6 +8,10 @@ the batched call replaces), "2 chunks/call" (``--batch-chunks 2``, ms per chunk)
 reference attention kernel instead of the default), "compile" (``torch.compile``, opt-in via
 ``--modes``: its first call, not timed, takes minutes on CPU).
 ``--quick``: tiny UNet at 16x16 only; ``--models/--sizes/--modes`` pick rows and columns. Weights are the golden deterministic ones.
+``--profile``: after the table, calls and seconds of the convolution and copy kernels in one float32
+step per row (where a memory-layout regression shows: see docs/cost_model.md, "UNet speed").
+The comparison with the original in docs/cost_model.md is the row
+``--models stage2_512 --sizes 16 --modes float32 --threads 2``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from contextlib import nullcontext
 
 import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
+from torch.profiler import ProfilerActivity, profile
 
 from latentsync.models.deepcache import DeepCache
 from latentsync.models.unet import UNet3DConditionModel
@@ -44,6 +49,7 @@ MODES = (
 )
 DEFAULT_MODES = tuple(m for m in MODES if m != "compile")
 TIMESTEPS = (981, 931, 881, 831, 781, 731)
+PROFILED = {"aten::mkldnn_convolution": "convolutions", "aten::copy_": "copies"}
 
 
 def _inputs(in_channels: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -90,6 +96,18 @@ def ms_per_step(unet: UNet3DConditionModel, size: int, steps: int, mode: str) ->
     return 1000 * (time.perf_counter() - start) / steps / chunks
 
 
+def profile_step(unet: UNet3DConditionModel, size: int) -> dict[str, tuple[int, float]]:
+    """Calls and self seconds of the convolution and copy kernels in one float32 step."""
+    sample, audio = _inputs(unet.config.in_channels, size)
+    with torch.no_grad(), profile(activities=[ProfilerActivity.CPU]) as prof:
+        unet(sample, TIMESTEPS[0], audio)
+    totals = {label: (0, 0.0) for label in PROFILED.values()}
+    for event in prof.key_averages():
+        if event.key in PROFILED:
+            totals[PROFILED[event.key]] = (event.count, event.self_cpu_time_total / 1e6)
+    return totals
+
+
 def _run_row(name: str, build: Callable[[], UNet3DConditionModel], size: int, steps: int, modes) -> list[str]:
     unet = build()
     cells = []
@@ -122,6 +140,7 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", choices=("tiny", "stage2_512"), default=("tiny", "stage2_512"))
     parser.add_argument("--sizes", nargs="+", type=int, default=(16, 64), help="latent sizes")
     parser.add_argument("--modes", nargs="+", choices=MODES, default=DEFAULT_MODES)
+    parser.add_argument("--profile", action="store_true", help="also profile one float32 step per row")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.threads:
@@ -139,9 +158,14 @@ def main() -> None:
     if args.quick:
         args.models, args.sizes = ("tiny",), (16,)
     rows = [(name, builders[name], size) for name in args.models for size in args.sizes]
-    table = []
+    table, profiles = [], []
     for name, build, size in rows:
         table.append((name, f"{size}x{size}", _run_row(name, build, size, steps, modes)))
+        if args.profile:
+            unet = build()
+            profiles.append((name, f"{size}x{size}", profile_step(unet, size)))
+            del unet
+            gc.collect()
 
     header = f"{'UNet':<11} {'latent':<7} " + " ".join(f"{m:>14}" for m in modes)
     print(
@@ -151,6 +175,12 @@ def main() -> None:
     print("-" * len(header))
     for name, size, cells in table:
         print(f"{name:<11} {size:<7} " + " ".join(f"{c:>14}" for c in cells))
+    if profiles:
+        print("\none float32 step, self time of the kernels (calls, s)")
+        print(f"{'UNet':<11} {'latent':<7} " + " ".join(f"{label:>18}" for label in PROFILED.values()))
+        for name, size, totals in profiles:
+            cells = [f"{calls} / {seconds:.2f} s" for calls, seconds in totals.values()]
+            print(f"{name:<11} {size:<7} " + " ".join(f"{c:>18}" for c in cells))
 
 
 if __name__ == "__main__":

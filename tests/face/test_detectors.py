@@ -46,15 +46,19 @@ def test_unknown_detector_name():
         create_detector("dlib")
 
 
-def test_insightface_missing_weights_names_files_and_command(tmp_path):
+def test_insightface_missing_weights_names_files_and_command(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LATENTSYNC_CHECKPOINTS", raising=False)
+    monkeypatch.setenv("LATENTSYNC_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
     (tmp_path / "models" / "buffalo_l").mkdir(parents=True)
-    (tmp_path / "models" / "buffalo_l" / "det_10g.onnx").write_bytes(b"")
+    (tmp_path / "models" / "buffalo_l" / "det_10g.onnx").write_bytes(b"x")
     with pytest.raises(MissingWeightsError) as error:
-        create_detector("insightface", model_dir=tmp_path)
+        create_detector("insightface", aux_dir=tmp_path)
     message = str(error.value)
     assert isinstance(error.value, LatentSyncError)
     assert "2d106det.onnx" in message and "det_10g.onnx" not in message
-    assert "latentsync download --auxiliary" in message
+    assert "latentsync download --auxiliary insightface_landmark" in message
 
 
 def test_insightface_points_from_106_landmarks():
@@ -64,3 +68,62 @@ def test_insightface_points_from_106_landmarks():
     landmarks[[74, 77, 83, 86]] = [[64, 50.4], [60, 60], [68, 60], [64, 70]]
     expected = [[14, 20], [114, 20], [64, 60]]
     assert np.array_equal(landmarks3_from_106(landmarks), np.array(expected, np.float32))
+
+
+def _no_face_files(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LATENTSYNC_CHECKPOINTS", raising=False)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+
+
+def test_auto_without_insightface_files_falls_back_to_mediapipe_with_one_warning(
+    tmp_path, monkeypatch, caplog
+):
+    import latentsync.face.detector as detector_module
+    from latentsync.face.mediapipe_detector import MediaPipeFaceDetector
+
+    _no_face_files(tmp_path, monkeypatch)
+    monkeypatch.setattr(detector_module, "_warned_fallback", False)
+    with caplog.at_level("WARNING", logger="latentsync.face.detector"):
+        first = create_detector("auto")
+        second = create_detector("auto")
+    assert isinstance(first.detector, MediaPipeFaceDetector) and isinstance(
+        second.detector, MediaPipeFaceDetector
+    )
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "\n" not in warnings[0]
+    assert "may differ from the original" in warnings[0] and "latentsync download" in warnings[0]
+
+
+def test_auto_picks_insightface_when_its_files_are_found(tmp_path, monkeypatch):
+    from latentsync.face.detector import insightface_unavailable, resolve_detector_name
+
+    _no_face_files(tmp_path, monkeypatch)
+    assert resolve_detector_name("auto") == "mediapipe"
+    aux = tmp_path / "aux"
+    for name in ("det_10g.onnx", "2d106det.onnx"):
+        (aux / "models" / "buffalo_l").mkdir(parents=True, exist_ok=True)
+        (aux / "models" / "buffalo_l" / name).write_bytes(b"onnx")
+    if insightface_unavailable(aux) is not None:  # only the packages can be missing now
+        assert "not installed" in insightface_unavailable(aux)
+        return
+    assert resolve_detector_name("auto", aux_dir=aux) == "insightface"
+    # ./checkpoints in the original layout is found the same way
+    (tmp_path / "checkpoints").mkdir()
+    (aux).rename(tmp_path / "checkpoints" / "auxiliary")
+    assert resolve_detector_name("auto") == "insightface"
+
+
+def test_insightface_providers_follow_the_device_and_what_onnxruntime_offers(monkeypatch):
+    onnxruntime = pytest.importorskip("onnxruntime")
+    from latentsync.face.insightface_detector import onnx_providers
+
+    monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: ["CPUExecutionProvider"])
+    assert onnx_providers("cuda") == (["CPUExecutionProvider"], -1)
+    assert onnx_providers("cpu") == (["CPUExecutionProvider"], -1)
+    monkeypatch.setattr(
+        onnxruntime, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    )
+    assert onnx_providers("cuda:1") == (["CUDAExecutionProvider", "CPUExecutionProvider"], 1)
+    assert onnx_providers("cuda") == (["CUDAExecutionProvider", "CPUExecutionProvider"], 0)
+    assert onnx_providers("cpu") == (["CPUExecutionProvider"], -1)

@@ -11,22 +11,14 @@ import pytest
 
 from latentsync import weights
 from latentsync.errors import MissingWeightsError
+from tests.helpers.cli import run_cli
 from tests.helpers.fake_hub import fake_hub
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def _cli(args, env_extra, cwd):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "LATENTSYNC_"))}
-    env.update(env_extra)
-    return subprocess.run(
-        [sys.executable, "-m", "latentsync", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli(args, env_extra, cwd, timeout=120)
 
 
 @pytest.fixture
@@ -125,6 +117,7 @@ def _published_files(version: str) -> dict[str, bytes]:
         for name in ("latentsync_unet.pt", "whisper/tiny.pt", "stable_syncnet.pt")
     }
     files.update({f"{weights.VAE_REPO}/{name}": name.encode() * 50 for name in weights.VAE_FILES})
+    files.update({f"{s.repo_id}/{s.filename}": s.key.encode() * 30 for s in weights.face_model_files()})
     return files
 
 
@@ -142,6 +135,11 @@ def test_cli_download_from_stand_in_hub_into_dir_and_cache(tmp_path):
             "ByteDance/LatentSync-1.5/whisper/tiny.pt"
         ]
         assert (ckpt / "sd-vae-ft-mse" / "config.json").is_file()
+        # the face models inference aligns with come in the default set, in the original's layout
+        assert (
+            ckpt / "auxiliary" / "models" / "buffalo_l" / "det_10g.onnx"
+        ).read_bytes() == b"insightface_det" * 30
+        assert (ckpt / "auxiliary" / "models" / "buffalo_l" / "2d106det.onnx").is_file()
         assert (ckpt / weights.VERSION_MARKER).read_text().strip() == "1.5"
         assert any(r.startswith("GET /ByteDance/LatentSync-1.5/resolve/main/latentsync_unet.pt") for r in log)
 

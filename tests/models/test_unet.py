@@ -92,6 +92,33 @@ def test_tiny_forward_matches_golden(tiny_unet, tiny_ref, timestep_kind):
     assert diff < 1e-4
 
 
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_convolutions_get_maps_in_the_weights_layout(tiny_config, tiny_ref, monkeypatch, channels_last):
+    """Token -> map permutes must not leak channels-last strides into NCHW layers, nor NCHW into
+    channels-last ones (``--channels-last``).
+
+    A mismatch makes oneDNN reorder weights or inputs on every call: the leak of channels-last
+    strides made the full-size UNet ~1.2x slower than the original.
+    """
+    model = load_unet(tiny_config, unet_state("unet_tiny"))
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    wanted = torch.channels_last if channels_last else torch.contiguous_format
+    layouts = []
+    conv_forward = torch.nn.Conv2d._conv_forward
+
+    def recording(self, x, weight, bias):
+        layouts.append(x.is_contiguous(memory_format=wanted))
+        return conv_forward(self, x, weight, bias)
+
+    monkeypatch.setattr(torch.nn.Conv2d, "_conv_forward", recording)
+    with torch.no_grad():
+        model(tiny_ref["sample"], 777, tiny_ref["encoder_hidden_states"])
+    assert len(layouts) > 40
+    checked = layouts[1:] if channels_last else layouts  # conv_in sees the caller's NCDHW sample
+    assert all(checked), f"{checked.count(False)} of {len(checked)} convolutions got another layout"
+
+
 def test_audio_given_per_video_frame_as_4d_is_the_same(tiny_unet, tiny_ref):
     audio = tiny_ref["encoder_hidden_states"]
     with torch.no_grad():

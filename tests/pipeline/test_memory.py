@@ -30,8 +30,8 @@ def _frames(path):
     return np.stack(media.read_frames(path))
 
 
-def test_offload_model_and_sequential_give_the_same_frames(tmp_path, tiny_models, media_dir_small):
-    clip, audio = media_dir_small / "clip.mp4", media_dir_small / "speech.wav"
+def test_offload_model_and_sequential_give_the_same_frames(tmp_path, tiny_models, media_dir_small, clip_700):
+    clip, audio = clip_700, media_dir_small / "speech.wav"  # 700x700: not a multiple of 16
     outputs, offloaders = {}, {}
     for mode in ("none", "model", "sequential"):
         options = tiny_options(tiny_models, clip, audio, tmp_path / f"{mode}.mp4", offload=mode, steps=2)

@@ -126,6 +126,7 @@ def options_from_form(values: FormValues, settings: AppSettings, output: Path) -
         vae_tiling=settings.vae_tiling,
         face_detector=values.face_detector,
         face_index=face_index,
+        aux_dir=settings.aux_dir,
         blend=values.blend,
         enhancer=None if values.enhancer == ENHANCER_OFF else values.enhancer,
         enhancer_strength=float(values.enhancer_strength),

@@ -26,6 +26,7 @@ class AppSettings:
     whisper: str | None = None
     device: str = "auto"
     dtype: str = "auto"
+    aux_dir: str | None = None  # --aux-dir: auxiliary weights (face models, enhancers)
     offload: str = "none"  # memory switches every job of this server uses (see `infer --offload`)
     low_vram: bool = False
     vae_slicing: bool = False

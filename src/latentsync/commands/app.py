@@ -49,7 +49,9 @@ def settings_from_args(args: argparse.Namespace):
     from latentsync.app.settings import AppSettings, parse_auth
     from latentsync.commands.infer import memory_options
     from latentsync.errors import ConfigError
+    from latentsync.pipeline.device import pick_device
 
+    pick_device(args.device)
     if not 1 <= args.max_upload_mb <= 1024 * 1024:
         raise ConfigError(f"--max-upload-mb must be between 1 and 1048576, got {args.max_upload_mb}")
     if not 0 < args.port < 65536:
@@ -67,6 +69,7 @@ def settings_from_args(args: argparse.Namespace):
         whisper=args.whisper,
         device=args.device,
         dtype=args.dtype,
+        aux_dir=args.aux_dir,
         **memory_options(args),
         temp_root=args.temp_dir,
         keep_results_seconds=int(args.keep_results_minutes * 60),

@@ -15,15 +15,19 @@ logger = logging.getLogger(__name__)
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "download",
-        help="download the published LatentSync weights (UNet, Whisper, SyncNet, VAE)",
-        description="Fetch the published weights with huggingface_hub (resumable). Files go to the "
+        help="download the published LatentSync weights (UNet, Whisper, SyncNet, VAE, insightface face models)",
+        description="Fetch the published weights with huggingface_hub (resumable): the model, the VAE and the "
+        "insightface buffalo_l detection + landmark files inference aligns faces with. Files go to the "
         "Hugging Face cache, or to --dir in the original checkpoints/ layout. Set HF_ENDPOINT for a mirror.",
     )
     add_model_version_argument(p, "published model version (default: %(default)s)")
     p.add_argument(
         "--auxiliary",
-        action="store_true",
-        help="also fetch preprocessing/eval/training-loss weights (SyncNet v2, S3FD, hyperIQA, VGG, VideoMAE, I3D, insightface)",
+        nargs="*",
+        default=None,
+        metavar="KEY",
+        help="alone: also fetch every preprocessing/eval/training-loss file (SyncNet v2, S3FD, hyperIQA, VGG, "
+        f"VideoMAE, I3D); with KEYs: fetch only those files ({', '.join(weights.auxiliary_keys())})",
     )
     p.add_argument(
         "--enhancer",
@@ -42,12 +46,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from latentsync.errors import ConfigError
+
+    unknown = [key for key in args.auxiliary or [] if key not in weights.auxiliary_keys()]
+    if unknown:
+        raise ConfigError(
+            f"unknown --auxiliary key(s) {', '.join(unknown)}: use {', '.join(weights.auxiliary_keys())}"
+        )
     if args.dir is not None:
         args.dir.mkdir(parents=True, exist_ok=True)
+    auxiliary = True if args.auxiliary == [] else (args.auxiliary or False)
     enhancers = tuple(args.enhancer or ())
-    paths = weights.download_all(
-        args.model, auxiliary=args.auxiliary, local_dir=args.dir, enhancers=enhancers
-    )
+    paths = weights.download_all(args.model, auxiliary=auxiliary, local_dir=args.dir, enhancers=enhancers)
     for path in paths:
         logger.info("  %s", path)
     what = f"the enhancer(s) {', '.join(enhancers)}" if enhancers else f"LatentSync {args.model}"

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from statistics import fmean
 
+from latentsync.commands.infer import add_device_argument
 from latentsync.errors import InputError
 
 logger = logging.getLogger(__name__)
@@ -56,10 +57,10 @@ def _video_args(parser: argparse.ArgumentParser, verb: str) -> None:
     parser.add_argument("--dir", help=f"{verb} every .mp4 in this folder")
 
 
-def _device() -> str:
-    import torch
+def _device(args: argparse.Namespace) -> str:
+    from latentsync.pipeline.device import pick_device
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    return str(pick_device(args.device))
 
 
 def _report_dir(args: argparse.Namespace) -> Path:
@@ -115,19 +116,20 @@ def _add_sync(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--min-track", type=int, default=50, help="shortest face track in frames (default: 50)")
     p.add_argument("--face-conf", type=float, default=0.9, help="S3FD score threshold (default: 0.9)")
     p.add_argument("--no-scene-split", action="store_true", help="do not cut tracks at scene changes")
+    add_device_argument(p)
     p.set_defaults(func=run_sync)
 
 
 def run_sync(args: argparse.Namespace) -> int:
-    from latentsync.eval.aux_weights import resolve_aux
     from latentsync.eval.lse import evaluate_video_sync, s3fd_boxes
     from latentsync.eval.report import plot_sync_curve, safe_name
     from latentsync.models.s3fd import load_s3fd
     from latentsync.models.syncnet_v2 import load_syncnet_v2
+    from latentsync.weights import resolve_aux
 
     videos = _videos(args)
     paths = resolve_aux(["syncnet_v2", "sfd_face"], args.aux_dir)
-    device = _device()
+    device = _device(args)
     syncnet = load_syncnet_v2(paths["syncnet_v2"], device)
     face_boxes = s3fd_boxes(load_s3fd(paths["sfd_face"], device), conf_threshold=args.face_conf)
     report_dir = _report_dir(args)
@@ -205,6 +207,7 @@ def _add_syncnet_acc(commands: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seed", type=int, help="sampling seed (default: the config's run.seed)")
     _report_arg(p)
+    add_device_argument(p)
     p.set_defaults(func=run_syncnet_acc)
 
 
@@ -217,7 +220,7 @@ def run_syncnet_acc(args: argparse.Namespace) -> int:
     config = load_config(args.config, "syncnet")
     clips = read_fileslist(args.fileslist)
     checkpoint = resolve(training_files(), {"stable_syncnet": args.checkpoint})["stable_syncnet"]
-    model = load_stable_syncnet(config, checkpoint, _device())
+    model = load_stable_syncnet(config, checkpoint, _device(args))
     result = syncnet_accuracy(model, clips, config, args.num_samples, args.batch_size, args.seed)
     numbers = result.to_dict()
     sys.stdout.write(f"SyncNet accuracy: {100 * result.accuracy:.2f}% ({result.correct}/{result.total})\n")
@@ -246,12 +249,13 @@ def _add_fvd(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--i3d", help="path of i3d_torchscript.pt (default: from --aux-dir or checkpoints)")
     _aux_arg(p, "i3d_torchscript.pt")
     _report_arg(p)
+    add_device_argument(p)
     p.set_defaults(func=run_fvd)
 
 
 def run_fvd(args: argparse.Namespace) -> int:
-    from latentsync.eval.aux_weights import resolve_aux
     from latentsync.eval.fvd import fvd_between_folders, load_i3d
+    from latentsync.weights import resolve_aux
 
     if args.i3d:
         if not Path(args.i3d).is_file():
@@ -259,7 +263,7 @@ def run_fvd(args: argparse.Namespace) -> int:
         i3d_path = Path(args.i3d)
     else:
         i3d_path = resolve_aux(["i3d"], args.aux_dir)["i3d"]
-    model = load_i3d(i3d_path, _device())
+    model = load_i3d(i3d_path, _device(args))
     result = fvd_between_folders(model, args.real, args.fake)
     sys.stdout.write(f"FVD: {result['fvd']:.3f}\n")
     payload = {
@@ -290,16 +294,18 @@ def _add_iqa(commands: argparse._SubParsersAction) -> None:
     _video_args(p, "score")
     _aux_arg(p, "koniq_pretrained.pkl")
     _report_arg(p)
+    add_device_argument(p)
     p.set_defaults(func=run_iqa)
 
 
 def run_iqa(args: argparse.Namespace) -> int:
-    from latentsync.eval.aux_weights import resolve_aux
     from latentsync.eval.iqa_score import frame_quality_scores
     from latentsync.models.hyperiqa import load_hyperiqa
+    from latentsync.weights import resolve_aux
 
+    device = _device(args)
     videos = _videos(args)
-    model = load_hyperiqa(resolve_aux(["koniq"], args.aux_dir)["koniq"], _device())
+    model = load_hyperiqa(resolve_aux(["koniq"], args.aux_dir)["koniq"], device)
     rows = []
     for video in videos:
         scores = frame_quality_scores(model, _first_middle_last(video)).tolist()

@@ -41,13 +41,28 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
         "--whisper", default=None, metavar="PATH", help="Whisper tiny checkpoint (OpenAI tiny.pt format)"
     )
     p.add_argument(
-        "--device", default="auto", choices=["auto", "cpu", "cuda", "mps"], help="(default: %(default)s)"
+        "--aux-dir",
+        default=None,
+        metavar="DIR",
+        help="folder with auxiliary weights (insightface models/buffalo_l/*.onnx, enhancers...); "
+        "searched before $LATENTSYNC_CHECKPOINTS, ./checkpoints and the HF cache",
     )
+    add_device_argument(p)
     p.add_argument(
         "--dtype",
         default="auto",
         choices=["auto", "fp16", "bf16", "fp32"],
         help="auto = fp16 on CUDA, fp32 elsewhere (default: %(default)s)",
+    )
+
+
+def add_device_argument(p: argparse.ArgumentParser) -> None:
+    """``--device``: auto, cpu, cuda, cuda:N or mps (checked before any work: absent -> exit 2)."""
+    p.add_argument(
+        "--device",
+        default="auto",
+        metavar="DEVICE",
+        help="auto, cpu, cuda, cuda:N or mps (default: %(default)s)",
     )
 
 
@@ -71,12 +86,8 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
     )
     add_speed_arguments(p)
     add_memory_arguments(p)
-    p.add_argument(
-        "--face-detector",
-        default="mediapipe",
-        choices=["mediapipe", "insightface"],
-        help="(default: %(default)s)",
-    )
+    add_face_arguments(p)
+    add_min_face_frames_argument(p)
     p.add_argument(
         "--face-index",
         type=int,
@@ -124,6 +135,38 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--crf", type=int, default=18, help="encoder quality, lower is better (default: %(default)s)"
+    )
+
+
+def add_face_arguments(p: argparse.ArgumentParser, flag: str = "--face-detector") -> None:
+    """Detector choice and its minimum score (infer, batch; preprocess names it --detector)."""
+    from latentsync.face.detector import BACKENDS, DEFAULT_DETECTOR
+
+    p.add_argument(
+        flag,
+        dest="face_detector",
+        default=DEFAULT_DETECTOR,
+        choices=["auto", *BACKENDS],
+        help="auto = insightface (the original's detector, what the published weights were trained on) when "
+        "its buffalo_l files are found, else mediapipe with a warning (default: %(default)s)",
+    )
+    p.add_argument(
+        "--face-threshold",
+        type=float,
+        default=None,
+        metavar="SCORE",
+        help="minimum detector score of a face, 0..1 (default: the detector's own, 0.5)",
+    )
+
+
+def add_min_face_frames_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--min-face-frames",
+        type=int,
+        default=5,
+        metavar="N",
+        help="a face seen in fewer than N frames in a row is left unchanged (anti-flicker; 1 = off) "
+        "(default: %(default)s)",
     )
 
 
@@ -263,7 +306,10 @@ def options_from_args(args: argparse.Namespace):
         dtype=args.dtype,
         batch_chunks=args.batch_chunks,
         face_detector=args.face_detector,
+        face_threshold=getattr(args, "face_threshold", None),
+        aux_dir=getattr(args, "aux_dir", None),
         face_index=args.face_index,
+        min_face_frames=getattr(args, "min_face_frames", 5),
         blend=getattr(args, "blend", DEFAULT_BLEND),
         enhancer=getattr(args, "enhancer", None),
         enhancer_strength=getattr(args, "enhancer_strength", 1.0),
@@ -284,7 +330,9 @@ def options_from_args(args: argparse.Namespace):
 
 def validate(options) -> None:
     from latentsync.errors import ConfigError
+    from latentsync.pipeline.device import pick_device
 
+    pick_device(options.device)  # a missing GPU is one line now, not after the inputs were read
     if not 1 <= options.steps <= 1000:
         raise ConfigError(f"--steps must be between 1 and 1000, got {options.steps}")
     if options.batch_chunks < 1:
@@ -297,6 +345,10 @@ def validate(options) -> None:
         raise ConfigError(f"--crf must be between 0 and 51, got {options.crf}")
     if options.segment_chunks < 1:
         raise ConfigError(f"--segment-chunks must be >= 1, got {options.segment_chunks}")
+    if options.face_threshold is not None and not 0 < options.face_threshold <= 1:
+        raise ConfigError(f"--face-threshold must be in (0, 1], got {options.face_threshold}")
+    if options.min_face_frames < 1:
+        raise ConfigError(f"--min-face-frames must be >= 1, got {options.min_face_frames}")
     if options.face_index is not None and options.face_index < 0:
         raise ConfigError(f"--face-index must be >= 0, got {options.face_index}")
     from latentsync.pipeline.offload import check_offload

@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 
+from latentsync.commands.infer import add_face_arguments
 from latentsync.data.engine import InlineExecutor, dask_executor, run_pipeline
 from latentsync.data.stage import Settings
 from latentsync.data.stages import STAGE_NAMES
@@ -41,20 +42,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="local Dask worker processes (default: CPU count; 0 runs in this process)",
     )
     parser.add_argument("--scheduler", help="address of an existing Dask scheduler, e.g. tcp://host:8786")
+    add_face_arguments(parser, flag="--detector")
     parser.add_argument(
-        "--detector",
-        default="mediapipe",
-        choices=("mediapipe", "insightface"),
-        help="face landmark detector of the affine stage",
+        "--aux-dir",
+        help="folder with auxiliary weights (syncnet_v2.model, sfd_face.pth, koniq_pretrained.pkl, "
+        "models/buffalo_l/*.onnx); searched before $LATENTSYNC_CHECKPOINTS, ./checkpoints and the HF cache",
     )
-    parser.add_argument("--aux-dir", help="folder with syncnet_v2.model, sfd_face.pth, koniq_pretrained.pkl")
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
     return Settings(
         resolution=args.resolution,
         sync_conf_threshold=args.sync_conf_threshold,
-        detector=args.detector,
+        detector=args.face_detector,
+        face_threshold=args.face_threshold,
         aux_dir=args.aux_dir,
     )
 

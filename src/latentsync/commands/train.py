@@ -23,6 +23,12 @@ def _add_common(p: argparse.ArgumentParser, kind: str, default: str) -> None:
         metavar="KEY=VALUE",
         help="override a config key, e.g. --set data.train_fileslist=list.txt --set run.max_train_steps=1000",
     )
+    p.add_argument(
+        "--aux-dir",
+        default=None,
+        metavar="DIR",
+        help="folder with auxiliary weights (vgg16, VideoMAE, SyncNet v2, S3FD); same as --set ckpt.aux_dir=DIR",
+    )
     p.add_argument("--quiet", action="store_true", help="warnings only")
 
 
@@ -43,11 +49,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=lambda args: p.print_help() or 2)
 
 
+def _overrides(args: argparse.Namespace) -> list[str]:
+    return args.overrides + ([f"ckpt.aux_dir={args.aux_dir}"] if args.aux_dir else [])
+
+
 def run_syncnet(args: argparse.Namespace) -> int:
     from latentsync.config import load_config
     from latentsync.train.syncnet_trainer import SyncNetTrainer
 
-    config = load_config(args.config, "syncnet", args.overrides)
+    config = load_config(args.config, "syncnet", _overrides(args))
     result = SyncNetTrainer(config).train()
     logger.info("SyncNet training finished at step %d; outputs in %s", result.global_step, result.output_dir)
     return 0
@@ -57,7 +67,7 @@ def run_unet(args: argparse.Namespace) -> int:
     from latentsync.config import load_config, resolve_config_path
     from latentsync.train.unet_trainer import UNetTrainer
 
-    config = load_config(args.config, "unet", args.overrides)
+    config = load_config(args.config, "unet", _overrides(args))
     result = UNetTrainer(config, resolve_config_path(args.config, "unet")).train()
     logger.info("UNet training finished at step %d; outputs in %s", result.global_step, result.output_dir)
     return 0

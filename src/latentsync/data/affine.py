@@ -1,7 +1,7 @@
 """Stage 5, ``affine``: align the face of every frame to the model's template.
 
 Algorithm: the inference-time alignment, so training and inference crops match. Per frame,
-the detector (mediapipe face mesh by default) gives three landmarks (eyebrow centres, nose);
+the detector (insightface when its files are found, else mediapipe face mesh) gives three landmarks (eyebrow centres, nose);
 ``FaceAligner`` fits a similarity transform to the template (with its temporal smoothing,
 reset per clip), warps the crop and resizes it to ``resolution`` (256 or 512). A clip is
 rejected when any frame has no face (as in the seed) or when its face is too small: the
@@ -23,11 +23,12 @@ from latentsync.video.reader import iter_timed_frames
 
 
 @cache
-def face_detector(name: str):
+def face_detector(name: str, aux_dir: str | None = None, min_score: float | None = None):
     """One detector per worker process (model loading is the slow part)."""
+    from latentsync.data.sync import default_device
     from latentsync.face.detector import create_detector
 
-    return create_detector(name)
+    return create_detector(name, aux_dir=aux_dir, min_score=min_score, device=default_device())
 
 
 def source_width(affine: np.ndarray, crop_width: int) -> float:
@@ -62,7 +63,9 @@ class AffineAligner(Stage):
 
         frames = (frame for _, frame in iter_timed_frames(src))
         faces, widths, missing_at = align_frames(
-            frames, face_detector(settings.detector), FaceAligner(settings.resolution)
+            frames,
+            face_detector(settings.detector, settings.aux_dir, settings.face_threshold),
+            FaceAligner(settings.resolution),
         )
         if missing_at is not None:
             return StageRecord.rejected("no face", first_frame_without_face=missing_at)

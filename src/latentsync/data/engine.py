@@ -32,8 +32,7 @@ from latentsync.data.summary import (
     summarize,
 )
 from latentsync.data.task import run_stage_task
-from latentsync.data.weights import resolve_aux_weights
-from latentsync.errors import InputError
+from latentsync.errors import InputError, MissingWeightsError
 
 logger = logging.getLogger(__name__)
 
@@ -171,6 +170,22 @@ def next_items(item: Item, record: StageRecord, folder_root: Path | None) -> lis
     return children
 
 
+def resolve_stage_weights(needed: dict[str, list[str]], aux_dir: str | None) -> dict[str, str]:
+    """Absolute paths of the auxiliary files (by key) each stage needs, through the shared resolver;
+    a missing file's message also names the ``--skip-stage`` that avoids it."""
+    from latentsync import weights
+
+    keys = list(dict.fromkeys(key for keys in needed.values() for key in keys))
+    if not keys:
+        return {}
+    try:
+        found = weights.resolve_aux(keys, aux_dir)
+    except MissingWeightsError as exc:
+        skips = " ".join(f"--skip-stage {stage}" for stage in needed)
+        raise MissingWeightsError(exc.missing, message=f"{exc}; or {skips}") from None
+    return {key: str(path.resolve()) for key, path in found.items()}
+
+
 def run_pipeline(
     input_dir: str | Path,
     output_root: str | Path | None = None,
@@ -189,7 +204,11 @@ def run_pipeline(
     settings = settings or Settings()
     stages = [name for name in STAGE_NAMES if name not in skip]
     needed = {name: get_stage(name).required_weights(settings) for name in stages}
-    settings.weights = resolve_aux_weights({k: v for k, v in needed.items() if v}, settings.aux_dir)
+    settings.weights = resolve_stage_weights({k: v for k, v in needed.items() if v}, settings.aux_dir)
+    if "affine" in stages:  # decide ``auto`` once here, not in every worker
+        from latentsync.face.detector import resolve_detector_name
+
+        settings.detector = resolve_detector_name(settings.detector, settings.aux_dir)
     executor = executor or InlineExecutor()
 
     items = [

@@ -14,7 +14,7 @@ from latentsync.data.stage import Settings, Stage, StageRecord
 from latentsync.video.clip_file import copy_atomic
 from latentsync.video.reader import read_all_frames
 
-HYPERIQA_FILE = "koniq_pretrained.pkl"
+HYPERIQA_WEIGHTS = "koniq"  # auxiliary key of latentsync.weights
 
 
 @cache
@@ -32,7 +32,7 @@ class VisualQualityFilter(Stage):
         return "high_visual_quality"
 
     def required_weights(self, settings: Settings) -> list[str]:
-        return [HYPERIQA_FILE]
+        return [HYPERIQA_WEIGHTS]
 
     def run(self, src: Path, dst: Path, settings: Settings) -> StageRecord:
         from latentsync.data.sync import default_device
@@ -40,7 +40,7 @@ class VisualQualityFilter(Stage):
 
         frames = read_all_frames(src)
         score = clip_quality_score(
-            list(frames), quality_model(str(settings.weight(HYPERIQA_FILE)), default_device())
+            list(frames), quality_model(str(settings.weight(HYPERIQA_WEIGHTS)), default_device())
         )
         if score < settings.quality_threshold:
             return StageRecord.rejected("visual quality below threshold", iqa_score=round(score, 4))

@@ -51,7 +51,8 @@ class Settings:
 
     resolution: int = 256
     sync_conf_threshold: float = 3.0
-    detector: str = "mediapipe"
+    detector: str = "auto"  # resolved to insightface or mediapipe once, before the stages run
+    face_threshold: float | None = None  # detector's minimum score (None: its default)
     aux_dir: str | None = None
     min_face_size: int = 64
     quality_threshold: float = 40.0
@@ -59,7 +60,7 @@ class Settings:
     sync_face_conf: float = 0.9  # S3FD box confidence for SyncNet face tracks (the seed's value)
     sync_min_track: int = 50  # frames a face track needs (the seed's value)
     sync_detect_every: int = 1  # run S3FD on every n-th frame only; tracks interpolate between
-    weights: dict[str, str] = field(default_factory=dict)  # file name -> resolved path
+    weights: dict[str, str] = field(default_factory=dict)  # auxiliary key -> resolved path
 
     def weight(self, name: str) -> Path:
         return Path(self.weights[name])
@@ -79,7 +80,7 @@ class Stage:
         raise NotImplementedError
 
     def required_weights(self, settings: Settings) -> list[str]:
-        """File names of auxiliary weights this stage needs (looked up by the engine)."""
+        """Auxiliary weight keys (latentsync.weights) this stage needs (resolved by the engine)."""
         return []
 
     def run(self, src: Path, dst: Path, settings: Settings) -> StageRecord:

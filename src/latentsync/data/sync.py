@@ -17,8 +17,8 @@ from latentsync.data.stage import Settings, Stage, StageRecord
 from latentsync.video.clip_file import copy_atomic, remux_with_audio
 from latentsync.video.reader import read_all_frames
 
-SYNCNET_FILE = "syncnet_v2.model"
-S3FD_FILE = "sfd_face.pth"
+SYNCNET_WEIGHTS = "syncnet_v2"  # auxiliary keys of latentsync.weights
+S3FD_WEIGHTS = "sfd_face"
 
 
 def threshold_label(value: float) -> str:
@@ -49,14 +49,14 @@ class AudioVisualSync(Stage):
         return f"av_synced_{threshold_label(settings.sync_conf_threshold)}"
 
     def required_weights(self, settings: Settings) -> list[str]:
-        return [SYNCNET_FILE, S3FD_FILE]
+        return [SYNCNET_WEIGHTS, S3FD_WEIGHTS]
 
     def run(self, src: Path, dst: Path, settings: Settings) -> StageRecord:
         from latentsync.eval.sync_confidence import clip_sync
         from latentsync.face.s3fd_detect import detect_faces
 
         syncnet, s3fd = sync_models(
-            str(settings.weight(SYNCNET_FILE)), str(settings.weight(S3FD_FILE)), default_device()
+            str(settings.weight(SYNCNET_WEIGHTS)), str(settings.weight(S3FD_WEIGHTS)), default_device()
         )
         frames = read_all_frames(src)
         audio = read_pcm16(src)

@@ -1,27 +1,27 @@
 """The original LatentSync detector: insightface SCRFD + 106-point landmarks (buffalo_l models).
 
-Needs ``models/buffalo_l/det_10g.onnx`` and ``2d106det.onnx`` under the auxiliary weights folder
-(``latentsync download --auxiliary``). Like the original, faces smaller than 50x80 px, with unusual
-aspect ratios or a score below 0.5 are dropped, and the RGB frame is passed to insightface as is
-(the original did so; its crops, and so the published models, are based on those landmarks).
+Needs ``det_10g.onnx`` and ``2d106det.onnx`` (``latentsync download`` fetches them; the shared
+resolver finds them under ``--aux-dir``, ``checkpoints/auxiliary/models/buffalo_l/`` or the HF
+cache). Like the original, faces smaller than 50x80 px, with unusual aspect ratios or a score below
+0.5 are dropped, and the RGB frame is passed to insightface as is (the original did so; its crops,
+and so the published models, are based on those landmarks). Runs on CUDA when inference does and
+onnxruntime offers the CUDA provider (onnxruntime-gpu), else on CPU.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
 
-from latentsync.errors import MissingWeightsError
 from latentsync.face.detector import Face
 
 logger = logging.getLogger(__name__)
 
-MODEL_SUBDIR = Path("models") / "buffalo_l"
-REQUIRED_FILES = ("det_10g.onnx", "2d106det.onnx")
-DOWNLOAD_HINT = "latentsync download --auxiliary"
 DETECT_SIZE = 512
+DEFAULT_MIN_SCORE = 0.5
 
 # 106-point indices averaged into the 3 alignment points (as the original's image processor).
 LEFT_EYEBROW = [43, 48, 49, 51, 50]
@@ -45,42 +45,67 @@ def plausible_face(width: float, height: float, score: float, min_score: float) 
     return score >= min_score
 
 
-def required_paths(model_dir: str | Path) -> list[Path]:
-    return [Path(model_dir) / MODEL_SUBDIR / name for name in REQUIRED_FILES]
+def onnx_providers(device: str = "cpu") -> tuple[list[str], int]:
+    """(onnxruntime providers, insightface ctx_id) for ``device``: CUDA only if this onnxruntime has it."""
+    import onnxruntime
+
+    available = onnxruntime.get_available_providers()
+    if str(device).startswith("cuda"):
+        if "CUDAExecutionProvider" in available:
+            index = str(device).partition(":")[2]
+            return ["CUDAExecutionProvider", "CPUExecutionProvider"], int(index or 0)
+        logger.info(
+            "insightface on CPU: this onnxruntime has no CUDAExecutionProvider (pip install onnxruntime-gpu)"
+        )
+    return ["CPUExecutionProvider"], -1
+
+
+def _load(path: Path, providers: list[str], ctx_id: int):
+    from insightface.model_zoo import get_model
+
+    options = [{"device_id": ctx_id} if p == "CUDAExecutionProvider" else {} for p in providers]
+    model = get_model(str(path), providers=providers, provider_options=options)
+    if model is None:
+        raise ValueError(f"{path} is not an insightface model")
+    return model
 
 
 class InsightFaceDetector:
-    """insightface FaceAnalysis (detection + landmark_2d_106) on CPU by default."""
+    """SCRFD detection + the 106-point landmark model, as insightface's FaceAnalysis runs them."""
 
     def __init__(
         self,
-        model_dir: str | Path = "checkpoints/auxiliary",
-        min_score: float = 0.5,
+        aux_dir: str | os.PathLike | None = None,
+        min_score: float = DEFAULT_MIN_SCORE,
         det_size: int = DETECT_SIZE,
-        providers: tuple[str, ...] = ("CPUExecutionProvider",),
+        device: str = "cpu",
     ):
-        missing = [path for path in required_paths(model_dir) if not path.is_file()]
-        if missing:
-            raise MissingWeightsError([(str(path), DOWNLOAD_HINT) for path in missing])
-        from insightface.app import FaceAnalysis
+        from latentsync import weights
 
+        found = weights.resolve(weights.face_model_files(), aux_dir=aux_dir)
         self.min_score = min_score
-        # A directory path as ``name`` makes insightface load from it instead of downloading.
-        self._app = FaceAnalysis(
-            name=str(Path(model_dir) / MODEL_SUBDIR),
-            allowed_modules=["detection", "landmark_2d_106"],
-            providers=list(providers),
-        )
-        self._app.prepare(ctx_id=-1, det_size=(det_size, det_size))
+        self.providers, ctx_id = onnx_providers(device)
+        self._detector = _load(found["insightface_det"], self.providers, ctx_id)
+        self._landmarks = _load(found["insightface_landmark"], self.providers, ctx_id)
+        # Below 0.5 SCRFD itself must keep the weaker boxes, not only our filter.
+        self._detector.prepare(ctx_id, input_size=(det_size, det_size), det_thresh=min(min_score, 0.5))
+        self._landmarks.prepare(ctx_id)
 
     def detect(self, frame_rgb: np.ndarray) -> list[Face]:
+        from insightface.app.common import Face as InsightFace
+
+        boxes, keypoints = self._detector.detect(frame_rgb, max_num=0, metric="default")
         faces = []
-        for found in self._app.get(frame_rgb):
-            x1, y1, x2, y2 = (float(v) for v in found.bbox[:4])
+        for i, box in enumerate(boxes):
+            found = InsightFace(
+                bbox=box[:4], kps=None if keypoints is None else keypoints[i], det_score=box[4]
+            )
+            x1, y1, x2, y2 = (float(v) for v in found.bbox)
             score = float(found.det_score)
-            box = found.bbox.astype(np.int_)
-            if not plausible_face(box[2] - box[0], box[3] - box[1], score, self.min_score):
+            ints = found.bbox.astype(np.int_)
+            if not plausible_face(ints[2] - ints[0], ints[3] - ints[1], score, self.min_score):
                 continue
+            self._landmarks.get(frame_rgb, found)
             landmarks = np.asarray(found.landmark_2d_106, dtype=np.float32)
             faces.append(Face(x1, y1, x2, y2, score, landmarks3_from_106(landmarks), landmarks=landmarks))
         logger.debug("insightface kept %d face(s)", len(faces))

@@ -1,10 +1,9 @@
-"""Default face detector: MediaPipe Face Mesh (bundled models, CPU, no downloads).
+"""The fallback face detector: MediaPipe Face Mesh (bundled models, CPU, no downloads).
 
-The aligner's template was fitted to insightface-106 landmarks: the mean of 5 points of each
-eyebrow (106 indices 43,48,49,51,50 and 101..105) and of 4 nose points (74, 86 on the lower bridge
-and tip, 77 and 83 on the sides). The 468-point mesh has no such points; the closest equivalents are
-the lower eyebrow contours and the bridge/tip/alar points below. On the golden frames these land
-within ~10-14 px of the original detector's points on a ~100 px wide eyebrow span.
+The aligner's template was fitted to insightface-106 landmarks (eyebrow and nose centres); the
+468-point mesh has no such points. ``latentsync.face.mesh_points`` maps the mesh onto them: the
+template triangle carried by a similarity fitted on the rigid upper-face mesh points (see
+``benchmarks/detector_alignment.py`` for how close its crops come to insightface's).
 """
 
 from __future__ import annotations
@@ -14,19 +13,9 @@ import logging
 import numpy as np
 
 from latentsync.face.detector import Face
+from latentsync.face.mesh_points import landmarks3_from_mesh
 
 logger = logging.getLogger(__name__)
-
-# Mesh indices, "left"/"right" as seen in the image of a camera-facing person.
-LEFT_EYEBROW = (46, 53, 52, 65, 55)  # lower contour of the subject's right eyebrow
-RIGHT_EYEBROW = (276, 283, 282, 295, 285)  # lower contour of the subject's left eyebrow
-NOSE = (5, 1, 98, 327)  # lower bridge, tip, both alae
-
-
-def landmarks3_from_mesh(mesh_points: np.ndarray) -> np.ndarray:
-    """[468,2] mesh points in pixels -> [3,2] float32 (rounded to whole pixels, as the original's points)."""
-    points = [mesh_points[list(group)].mean(axis=0) for group in (LEFT_EYEBROW, RIGHT_EYEBROW, NOSE)]
-    return np.round(np.stack(points)).astype(np.float32)
 
 
 class MediaPipeFaceDetector:
@@ -40,7 +29,7 @@ class MediaPipeFaceDetector:
     def __init__(
         self,
         max_num_faces: int = 4,
-        min_detection_confidence: float = 0.5,
+        min_score: float = 0.5,
         min_tracking_confidence: float = 0.5,
         video_mode: bool = False,
     ):
@@ -50,7 +39,7 @@ class MediaPipeFaceDetector:
             static_image_mode=not video_mode,
             max_num_faces=max_num_faces,
             refine_landmarks=False,
-            min_detection_confidence=min_detection_confidence,
+            min_detection_confidence=min_score,
             min_tracking_confidence=min_tracking_confidence,
         )
 

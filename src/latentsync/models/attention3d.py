@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from diffusers.models.attention import FeedForward
 from torch import nn
 
-from latentsync.models.resnet3d import batch_to_frames, frames_to_batch
+from latentsync.models.resnet3d import batch_to_frames, frames_to_batch, tokens_to_maps
 
 
 class Attention(nn.Module):
@@ -142,7 +142,7 @@ class Transformer3DModel(nn.Module):
         for block in self.transformer_blocks:
             x = block(x, encoder_hidden_states)
         if self.use_linear_projection:
-            x = self.proj_out(x).reshape(bf, h, w, -1).permute(0, 3, 1, 2)
+            x = tokens_to_maps(self.proj_out(x), h, w, like=residual)
         else:
-            x = self.proj_out(x.reshape(bf, h, w, -1).permute(0, 3, 1, 2))
+            x = self.proj_out(tokens_to_maps(x, h, w, like=residual))
         return batch_to_frames(x + residual, num_frames)

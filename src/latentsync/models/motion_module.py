@@ -13,7 +13,7 @@ from diffusers.models.attention import FeedForward
 from torch import nn
 
 from latentsync.models.attention3d import Attention
-from latentsync.models.resnet3d import batch_to_frames, frames_to_batch
+from latentsync.models.resnet3d import batch_to_frames, frames_to_batch, tokens_to_maps
 
 
 def sinusoidal_table(max_len: int, dim: int) -> torch.Tensor:
@@ -146,7 +146,7 @@ class TemporalTransformer3DModel(nn.Module):
         x = self.proj_in(x)
         for block in self.transformer_blocks:
             x = block(x, num_frames)
-        x = self.proj_out(x).reshape(bf, h, w, c).permute(0, 3, 1, 2)
+        x = tokens_to_maps(self.proj_out(x), h, w, like=residual)
         return batch_to_frames(x + residual, num_frames)
 
 

@@ -2,7 +2,9 @@
 
 A chunk is a run of consecutive frames that have a face and audio, at most ``num_frames`` long,
 never crossing a no-face gap or a segment boundary (segments are the resumable unit). Faces
-fade in and out over ``fade_frames`` frames next to a gap so the mouth does not pop.
+fade in and out over ``fade_frames`` frames next to a gap so the mouth does not pop. A face seen in
+fewer than ``min_face_frames`` frames in a row (a false detection, a face flashing past) is not
+lip-synced at all: its frames pass through unchanged, counted in ``brief_frames``.
 """
 
 from __future__ import annotations
@@ -33,21 +35,36 @@ def fade_alpha(since_gap: int | None, until_gap: int | None, fade_frames: int) -
 class ChunkPlanner:
     """Turns the ordered frame stream into pass-through frames and chunks for the model."""
 
-    def __init__(self, num_frames: int, segment_frames: int, fade_frames: int = 3):
+    def __init__(self, num_frames: int, segment_frames: int, fade_frames: int = 3, min_face_frames: int = 1):
         self.num_frames = num_frames
         self.segment_frames = segment_frames
         self.fade_frames = fade_frames
+        self.min_face_frames = max(1, min_face_frames)
         self.since_gap: int | None = None  # frames since the last no-face frame (None: none seen)
+        self.confirmed = False  # the face run in progress is long enough to lip-sync
+        self.brief_frames = 0  # frames passed through by the min_face_frames guard
 
     @staticmethod
     def _usable(item: FrameItem) -> bool:
         return item.has_face and item.in_audio
 
     def state_dict(self) -> dict:
-        return {"since_gap": self.since_gap}
+        return {"since_gap": self.since_gap, "confirmed": self.confirmed}
 
     def load_state_dict(self, state: dict) -> None:
         self.since_gap = state.get("since_gap")
+        self.confirmed = bool(state.get("confirmed", False))
+
+    def _face_run(self, pending: deque[FrameItem]) -> tuple[int, bool]:
+        """(usable frames from pending[0], up to min_face_frames; whether a gap closes the run there)."""
+        n = 0
+        for item in pending:
+            if not self._usable(item):
+                return n, True
+            n += 1
+            if n == self.min_face_frames:
+                return n, False
+        return n, False
 
     def _segment(self, item: FrameItem) -> int:
         return item.segment if item.segment is not None else item.index // self.segment_frames
@@ -75,6 +92,10 @@ class ChunkPlanner:
     def _ready(self, pending: deque[FrameItem], ended: bool) -> bool:
         if ended:
             return True
+        if self._usable(pending[0]) and not self.confirmed:
+            seen, closed = self._face_run(pending)
+            if seen < self.min_face_frames and not closed:
+                return False  # cannot tell a brief face from a lasting one yet
         n = self._run_length(pending)
         # Decidable once the run is closed by something after it, plus the fade look-ahead.
         return (
@@ -99,10 +120,18 @@ class ChunkPlanner:
             head = pending[0]
             if head.state is not None and "planner" not in head.state:
                 head.state["planner"] = self.state_dict()  # a segment starts here: save for resuming
+            if self._usable(head) and not self.confirmed:
+                seen, _ = self._face_run(pending)
+                if seen < self.min_face_frames:  # closed by a gap or the end: too brief to lip-sync
+                    for position in range(seen):
+                        pending[position].affine, pending[position].face = None, None
+                    self.brief_frames += seen
+                self.confirmed = self._usable(head)
             if not self._usable(head):
                 item = pending.popleft()
                 item.alpha = 0.0
                 self.since_gap = 0
+                self.confirmed = False
                 yield item
                 continue
             n = self._run_length(pending)

@@ -8,6 +8,7 @@ so a resumed run continues exactly as an uninterrupted one.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,13 +45,25 @@ class FrameItem:
 
 
 class FaceStage:
-    """Detector + main-face tracker + aligner for one video."""
+    """Detector + main-face tracker + aligner for one video.
 
-    def __init__(self, detector: str, resolution: int, face_index: int | None = None):
-        self.detector = create_detector(detector)
+    ``passed`` counts the frames left unchanged, by reason ("no face", "face too small").
+    """
+
+    def __init__(
+        self,
+        detector: str,
+        resolution: int,
+        face_index: int | None = None,
+        aux_dir: str | None = None,
+        min_score: float | None = None,
+        device: str = "cpu",
+    ):
+        self.detector = create_detector(detector, aux_dir=aux_dir, min_score=min_score, device=device)
         self.tracker = MainFaceTracker(face_index=face_index)
         self.aligner = FaceAligner(resolution)
         self.frames_with_face = 0
+        self.passed: Counter[str] = Counter()
         self.timings: StageTimes = NO_TIMES
 
     def process(self, item: FrameItem) -> FrameItem:
@@ -58,9 +71,11 @@ class FaceStage:
             faces = self.detector.detect(item.frame)
             face = self.tracker.update(faces)
         if face is None:
+            self.passed["no face"] += 1
             return item
         eyebrows = np.linalg.norm(face.landmarks3[0] - face.landmarks3[1])
         if eyebrows < MIN_FACE_PIXELS:
+            self.passed["face too small"] += 1
             return item
         with self.timings.measure("align", 1):
             crop, affine = self.aligner.warp(item.frame, face.landmarks3)

@@ -31,8 +31,11 @@ class InferenceOptions:
     device: str = "auto"
     dtype: str = "auto"
     batch_chunks: int = 1
-    face_detector: str = "mediapipe"
+    face_detector: str = "auto"  # insightface when its files are found, else mediapipe
+    face_threshold: float | None = None  # detector's minimum score (None: its default)
+    aux_dir: str | None = None  # --aux-dir: auxiliary weights (face models, enhancers)
     face_index: int | None = None
+    min_face_frames: int = 5  # a face seen in fewer frames in a row is not lip-synced (anti-flicker)
     blend: str = DEFAULT_BLEND  # "mouth": only the mask region replaces the source; "face": the whole crop
     enhancer: str | None = None  # gfpgan | codeformer | a spandrel checkpoint path (face/enhancer.py)
     enhancer_strength: float = 1.0  # 0 = the generated crop, 1 = the restored one
@@ -88,6 +91,7 @@ class InferenceOptions:
             "dtype",
             "face_detector",
             "face_index",
+            "min_face_frames",
             "blend",
             "fps",
             "model_fps",
@@ -103,7 +107,7 @@ class InferenceOptions:
         if torch_dtype is not None:
             data["dtype"] = str(torch_dtype)
         # switches that may move pixels slightly; only when set, so default fingerprints stay as they were
-        for key in ("autocast", "channels_last", "compile", "vae_tiling", "low_vram"):
+        for key in ("autocast", "channels_last", "compile", "vae_tiling", "low_vram", "face_threshold"):
             if getattr(self, key):
                 data[key] = str(getattr(self, key))
         if self.enhancer:

@@ -15,7 +15,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from latentsync.face.align import crop_size
 from latentsync.face.blend_region import paste_geometry
 from latentsync.face.mask import mouth_mask
 from latentsync.face.paste_back import paste_back_roi
+from latentsync.face.search import gray_if_source_is
 from latentsync.pipeline.chunker import Chunk, ChunkPlanner
 from latentsync.pipeline.crops import crops_to_paste
 from latentsync.pipeline.estimate import reports_out_of_memory, vae_frames_for
@@ -56,11 +57,14 @@ class InferenceSummary:
     seconds: float
     output: Path
     resumed_from: int = 0
+    passed: dict[str, int] = field(default_factory=dict)  # frames left unchanged, by reason (this run)
 
     def line(self) -> str:
+        passed = ", ".join(f"{count} {why}" for why, count in self.passed.items() if count)
         return (
             f"{self.frames} frames, face in {self.frames_with_face}, {self.seconds:.1f} s"
-            f"{f' (resumed at frame {self.resumed_from})' if self.resumed_from else ''} -> {self.output}"
+            f"{f' (resumed at frame {self.resumed_from})' if self.resumed_from else ''}"
+            f"{f'; unchanged: {passed}' if passed else ''} -> {self.output}"
         )
 
 
@@ -160,7 +164,8 @@ class _Stages:
                         self.models.resolution,
                         self.options.blend,
                     )
-                    pasted = paste_back_roi(item.frame, item.generated, affine, region=region)
+                    face = gray_if_source_is(item.frame, item.generated)  # a gray video stays gray
+                    pasted = paste_back_roi(item.frame, face, affine, region=region)
                     if item.alpha < 1.0:
                         pasted = pasted.astype(np.float32) * item.alpha + item.frame.astype(np.float32) * (
                             1 - item.alpha
@@ -220,9 +225,16 @@ def run_inference(
             enhancer_weights, options.enhancer_strength, models.device, models.dtype
         )
 
-    face_stage = FaceStage(options.face_detector, models.resolution, options.face_index)
+    face_stage = FaceStage(
+        options.face_detector,
+        models.resolution,
+        options.face_index,
+        aux_dir=options.aux_dir,
+        min_score=options.face_threshold,
+        device=str(models.device),
+    )
     face_stage.timings = timings
-    planner = ChunkPlanner(models.num_frames, segment_frames, options.fade_frames)
+    planner = ChunkPlanner(models.num_frames, segment_frames, options.fade_frames, options.min_face_frames)
     if start and data.state:
         face_stage.load_state_dict(data.state["faces"])
         planner.load_state_dict(data.state["planner"])
@@ -318,7 +330,9 @@ def run_inference(
         mux_audio(joined, options.audio, tmp_out, duration_seconds=duration)
     faces_total = journal.data.faces
     journal.remove()
-    summary = InferenceSummary(total, faces_total, time.monotonic() - started, options.output, start)
+    passed = dict(face_stage.passed)
+    passed[f"face in fewer than {options.min_face_frames} frames in a row"] = planner.brief_frames
+    summary = InferenceSummary(total, faces_total, time.monotonic() - started, options.output, start, passed)
     if timings is not NO_TIMES:
         timings.wall_seconds = summary.seconds
     logger.info("done: %s", summary.line())

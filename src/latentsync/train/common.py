@@ -27,12 +27,16 @@ def output_dir(config: DictConfig) -> Path:
     return path
 
 
-def aux_weight(config: DictConfig, key: str, aux_key: str) -> Path | None:
-    """An explicit config path, else the auxiliary file under ./checkpoints or $LATENTSYNC_CHECKPOINTS."""
+def aux_weight(config: DictConfig, key: str, aux_key: str, disable_hint: str = "") -> Path:
+    """An explicit config path, else the shared resolver (``ckpt.aux_dir`` / ``--aux-dir``, checkpoints
+    dirs, HF cache, download); missing, one error with the fix and how to train without it."""
     given = get(config, key)
     if given:
         return Path(str(given))
-    return weights.find_local(weights.auxiliary_file(aux_key))
+    try:
+        return weights.resolve_aux([aux_key], get(config, "ckpt.aux_dir"))[aux_key]
+    except MissingWeightsError as exc:
+        raise MissingWeightsError(exc.missing, f"{exc} (or set {key}){disable_hint}") from None
 
 
 def model_weight(config: DictConfig, key: str, spec_key: str, needed_for: str, disable_hint: str) -> Path:

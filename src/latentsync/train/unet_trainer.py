@@ -122,13 +122,23 @@ class UNetTrainer:
     def _load_lpips(self):
         from latentsync.train.lpips import load_lpips
 
-        vgg = aux_weight(self.config, "ckpt.vgg16_path", "vgg16")
+        vgg = aux_weight(
+            self.config,
+            "ckpt.vgg16_path",
+            "vgg16",
+            "; or set run.perceptual_loss_weight=0 to train without it",
+        )
         return load_lpips(vgg, get(self.config, "ckpt.lpips_heads_path")).to(self.device)
 
     def _load_trepa(self):
         from latentsync.train.trepa import VIDEOMAE_G, ViTConfig, load_trepa
 
-        path = aux_weight(self.config, "ckpt.trepa_ckpt_path", "videomae")
+        path = aux_weight(
+            self.config,
+            "ckpt.trepa_ckpt_path",
+            "videomae",
+            "; or set run.trepa_loss_weight=0 to train without it",
+        )
         overrides = get(self.config, "run.trepa_model")
         cfg = ViTConfig(**to_plain(overrides)) if overrides else VIDEOMAE_G
         # fp16 on CUDA as the original holds VideoMAE (ViT-g: 2 GB instead of 4); fp32 elsewhere

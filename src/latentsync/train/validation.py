@@ -15,15 +15,16 @@ from latentsync.train.common import get
 logger = logging.getLogger(__name__)
 
 
-def sync_confidence(video: Path) -> float | None:
+def sync_confidence(video: Path, aux_dir: str | None = None) -> float | None:
     """SyncNet confidence of a lip-synced video, or None (with a log line) without the eval weights."""
-    syncnet_path = weights.find_local(weights.auxiliary_file("syncnet_v2"))
-    s3fd_path = weights.find_local(weights.auxiliary_file("sfd_face"))
-    if syncnet_path is None or s3fd_path is None:
-        logger.info(
-            "sync confidence skipped: syncnet_v2.model / sfd_face.pth not under checkpoints/auxiliary"
-        )
+    from latentsync.errors import MissingWeightsError
+
+    try:
+        found = weights.resolve_aux(["syncnet_v2", "sfd_face"], aux_dir, allow_download=False)
+    except MissingWeightsError as exc:
+        logger.info("sync confidence skipped: %s", exc)
         return None
+    syncnet_path, s3fd_path = found["syncnet_v2"], found["sfd_face"]
     from latentsync.audio.io import read_pcm16
     from latentsync.data.sync import default_device, sync_models
     from latentsync.eval.sync_confidence import clip_sync
@@ -105,7 +106,7 @@ class UNetValidator:
         finally:
             unet.train(was_training)
         logger.info("validation video: %s", out)
-        confidence = sync_confidence(out)
+        confidence = sync_confidence(out, get(trainer.config, "ckpt.aux_dir"))
         if confidence is not None:
             self.confidences.append(confidence)
             self.loop.history.val_steps.append(step)

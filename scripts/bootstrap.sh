@@ -5,7 +5,9 @@ set -euo pipefail
 
 LS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LS_VENV="${LATENTSYNC_VENV:-$LS_ROOT/.venv}"
-LS_EXTRAS="${LATENTSYNC_EXTRAS:-app,data,train,enhance,dev}"
+# "enhance" (spandrel) is opt-in: spandrel imports torchvision, which would replace the CPU torch with a
+# CUDA build of several GB. LATENTSYNC_EXTRAS=app,data,train,enhance,dev with a CUDA torch adds it.
+LS_EXTRAS="${LATENTSYNC_EXTRAS:-app,data,train,dev}"
 # A CPU build by default; GPU users install their CUDA torch into the venv first (see README).
 LS_TORCH_SPEC="${LATENTSYNC_TORCH_SPEC:-torch==2.13.0}"
 LS_WHISPER_SPEC="${LATENTSYNC_WHISPER_SPEC:-openai-whisper==20250625}"

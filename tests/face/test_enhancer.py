@@ -16,7 +16,7 @@ from latentsync import weights
 from latentsync.errors import ConfigError, MissingWeightsError
 from latentsync.face.enhancer import FaceEnhancer, enhancer_path, paste_size
 from tests.foundation.test_weights import _cli
-from tests.helpers.enhancer_models import write_codeformer, write_gfpgan, write_small_sr
+from tests.helpers.enhancer_models import needs_spandrel, write_codeformer, write_gfpgan, write_small_sr
 from tests.helpers.fake_hub import fake_hub
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,12 +31,14 @@ def _faces(n: int = 2, size: int = 64) -> torch.Tensor:
     return torch.linspace(-1, 1, n * 3 * size * size).reshape(n, 3, size, size).sin()
 
 
+@needs_spandrel
 def test_restore_keeps_the_crop_aspect_and_the_model_scale(small_sr):
     out = FaceEnhancer(small_sr).restore(_faces(), crop_width=420, crop_height=560)
     assert out.shape == (2, 3, 1024, 768)  # 512 high at 420:560, times the net's x2
     assert out.min() >= -1 and out.max() <= 1
 
 
+@needs_spandrel
 def test_strength_blends_generated_and_restored(small_sr):
     faces = _faces()
     full = FaceEnhancer(small_sr, strength=1.0).restore(faces, 420, 560)
@@ -58,6 +60,7 @@ def test_paste_size_is_the_crop_in_the_frame_never_smaller():
     assert paste_size(420, 560, affine * 4) == (420, 560)
 
 
+@needs_spandrel
 def test_bad_enhancer_values_are_config_errors(tmp_path, small_sr):
     with pytest.raises(ConfigError, match="not a file"):
         enhancer_path(str(tmp_path / "nope.pth"))
@@ -109,6 +112,7 @@ def test_download_enhancer_from_stand_in_hub_then_resolves_offline(tmp_path):
     assert Path(out.stdout.strip()) == tmp_path / "ckpt" / spec.filename
 
 
+@needs_spandrel
 @pytest.mark.slow
 def test_deterministic_gfpgan_and_codeformer_checkpoints_load_by_path(tmp_path):
     """Full-size state dicts (the published layouts) detected by spandrel; one GFPGAN restore."""

@@ -8,11 +8,32 @@ that the product then loads by path through spandrel's architecture detection.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
+import pytest
 import torch
 
 from tests.helpers.detweights import deterministic_tensor
+
+
+def _spandrel_imports() -> bool:
+    if importlib.util.find_spec("spandrel") is None:
+        return False
+    try:
+        import spandrel  # noqa: F401  (its package imports torchvision)
+    except ImportError:
+        return False
+    return True
+
+
+# spandrel imports torchvision, and torchvision has no build for the CPU torch the bootstrap installs,
+# so the 'enhance' extra is opt-in; these tests run wherever it is installed.
+needs_spandrel = pytest.mark.skipif(
+    not _spandrel_imports(),
+    reason="spandrel (the 'enhance' extra) does not import here: it needs torchvision, which has no build "
+    "for this CPU torch (install latentsync[enhance] with a torch that has a torchvision)",
+)
 
 
 def deterministic_state(module: torch.nn.Module) -> dict[str, torch.Tensor]:

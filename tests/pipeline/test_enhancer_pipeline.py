@@ -8,10 +8,11 @@ from latentsync.face.detector import create_detector
 from latentsync.pipeline.runner import run_inference
 from latentsync.pipeline.timing import StageTimes
 from tests.helpers import media
-from tests.helpers.enhancer_models import write_small_sr
+from tests.helpers.enhancer_models import needs_spandrel, write_small_sr
 from tests.pipeline.conftest import tiny_options
 
 
+@needs_spandrel
 def test_enhancer_changes_the_mouth_and_leaves_the_rest(tmp_path, tiny_models, tiny_inference_models):
     clip = media.write_video(tmp_path / "clip.mp4", media.demo_frames(16))
     audio = media.write_audio(tmp_path / "speech.wav", media.demo_audio(0.64, start=2.0))

@@ -32,6 +32,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from latentsync.audio.io import SAMPLES_PER_FRAME
 from latentsync.config import load_config
 from latentsync.models.unet_io import build_unet, load_unet
 from latentsync.train.clips import FrameSource, list_clips
@@ -44,7 +45,6 @@ logger = logging.getLogger("unet_learning")
 HELD_OUT_EVERY = 5
 HELD_OUT_TAIL = 0.3
 MIN_SHIFT = 5
-SAMPLES_PER_FRAME = 640  # 16 kHz audio at 25 fps
 SMALL = [
     "model.block_out_channels=[32,64,64,64]",
     "data.resolution=128",
@@ -60,14 +60,15 @@ def split_clips(clips: list[Path], work: Path) -> tuple[list[Path], list[Path]]:
     if len(clips) >= HELD_OUT_EVERY:
         held = clips[HELD_OUT_EVERY - 1 :: HELD_OUT_EVERY]
         return [c for c in clips if c not in held], held
-    from latentsync.data.media import read_audio, write_clip
+    from latentsync.audio.io import read_pcm16
+    from latentsync.video.clip_file import write_clip
 
     train, held = [], []
     for path in clips:
         head, tail = work / "split" / f"{path.stem}_train.mp4", work / "split" / f"{path.stem}_held.mp4"
         if not (head.is_file() and tail.is_file()):
             frames = FrameSource().whole(path)
-            audio = read_audio(path)
+            audio = read_pcm16(path)
             cut = int(len(frames) * (1 - HELD_OUT_TAIL))
             write_clip(head, list(frames[:cut]), audio[: cut * SAMPLES_PER_FRAME])
             write_clip(tail, list(frames[cut:]), audio[cut * SAMPLES_PER_FRAME :])

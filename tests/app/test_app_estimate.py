@@ -11,6 +11,7 @@ from latentsync import cli
 from latentsync.app import form
 from latentsync.app.settings import AppSettings
 from latentsync.app.ui import Handlers
+from tests.app.form_values import values as form_values
 from tests.helpers.tiny_models import tiny_model_args
 
 PEAK = re.compile(r"peak ~(\d+\.\d) GB")
@@ -25,17 +26,10 @@ def _page_estimate(tiny_models, **memory) -> str:
         device="cpu",
         **memory,
     )
-    values = form.FormValues(
+    values = form_values(
         video=None,
         audio=None,
-        steps=20,
-        guidance_scale=1.5,
-        seed=1247,
-        deepcache=False,
-        face_choice=form.FACE_LARGEST,
-        face_index=0,
         fps_choice=form.FPS_MODEL,
-        crf=18,
         model_choice=form.CUSTOM_MODEL,
         checkpoint_path=str(tiny_models / "unet_tiny.pt"),
     )

@@ -16,25 +16,7 @@ from latentsync.app.settings import MIN_STEPS_ENV, AppSettings, parse_auth
 from latentsync.errors import ConfigError, InputError, MissingWeightsError
 from latentsync.pipeline.runner import InferenceSummary
 from latentsync.pipeline.threads import Cancelled
-
-
-def values(**kw) -> form.FormValues:
-    base = dict(
-        video="v.mp4",
-        audio="a.wav",
-        steps=20,
-        guidance_scale=1.5,
-        seed=1247,
-        deepcache=False,
-        face_choice=form.FACE_LARGEST,
-        face_index=0,
-        fps_choice=form.FPS_SOURCE,
-        crf=18,
-        model_choice="LatentSync 1.6",
-        checkpoint_path="",
-    )
-    base.update(kw)
-    return form.FormValues(**base)
+from tests.app.form_values import values
 
 
 def test_form_maps_every_choice_to_options(tmp_path):

@@ -59,6 +59,11 @@ class InferenceOptions:
     low_vram: bool = (
         False  # preset: offload=model, VAE slicing, dtype auto (fp16 on CUDA), tiling above 512 px
     )
+    # faces and scale-out (pipeline/face_track.py, pipeline/workers.py); outputs unchanged
+    face_cache: str = "auto"  # auto (the user cache), off (this run's work folder) or a folder
+    workers: int = 1  # >1: a local Dask cluster, one worker per device of ``devices``
+    devices: str = "auto"  # the workers' devices: auto (every GPU, else CPU) or cuda:0,cuda:1,...
+    scheduler: str | None = None  # tcp://host:8786: use that Dask cluster's workers
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -67,6 +72,10 @@ class InferenceOptions:
             if self.offload == "none":
                 self.offload = "model"
             self.vae_slicing = True
+
+    @property
+    def distributed(self) -> bool:
+        return self.workers > 1 or bool(self.scheduler)
 
     @property
     def unet_config_name(self) -> str:

@@ -201,3 +201,17 @@ def open_tracked_faces(options, out_fps, resolution: int, work_dir: Path, device
         )
 
     return TrackedFaces(track, resolution, make_stage, path)
+
+
+def complete_track(faces: TrackedFaces, video: Path, source_fps, out_fps, stop: int, quiet: bool = True) -> None:
+    """Detect the frames ``faces.track`` lacks up to ``stop`` (a progress bar unless ``quiet``), then save."""
+    from tqdm import tqdm
+
+    from latentsync.pipeline.source import iter_output_frames
+
+    start = faces.track.stop
+    with tqdm(total=stop, initial=min(start, stop), unit="frame", desc="faces", disable=quiet) as bar:
+        for index, frame in iter_output_frames(video, source_fps, out_fps, start, stop):
+            faces.process(FrameItem(index=index, frame=frame))
+            bar.update(1)
+    faces.save()

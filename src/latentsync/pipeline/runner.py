@@ -93,7 +93,7 @@ def run_inference(
     started = time.monotonic()
     timings = timings if timings is not None else NO_TIMES
     video_info, _ = check_inputs(options)
-    enhancer_weights = _enhancer_weights(options)  # a missing file fails before any model loads
+    enhancer_weights(options)  # a missing file fails before any model loads
     models = models or load_inference_models(options)
     apply_fast_paths(models, options)
     timeline = build_timeline(options, video_info, count_samples(options.audio), models.num_frames)
@@ -103,11 +103,7 @@ def run_inference(
     start = data.next_start
     faces = open_tracked_faces(options, timeline.out_fps, models.resolution, journal.work_dir, str(models.device))
     faces.timings = timings
-    enhancer = None
-    if enhancer_weights is not None:
-        from latentsync.face.enhancer import FaceEnhancer
-
-        enhancer = FaceEnhancer(enhancer_weights, options.enhancer_strength, models.device, models.dtype)
+    enhancer = enhancer_for(options, models)
     run = LipSyncRun(options, models, timeline, video_info, faces, journal.work_dir, enhancer, timings, cancel)
 
     bar = None
@@ -154,9 +150,19 @@ def finish_output(options, journal: Journal, timeline, started: float, resumed_f
     return summary
 
 
-def _enhancer_weights(options: InferenceOptions) -> Path | None:
+def enhancer_weights(options: InferenceOptions) -> Path | None:
     if not options.enhancer:
         return None
     from latentsync.face.enhancer import enhancer_path
 
     return enhancer_path(options.enhancer)
+
+
+def enhancer_for(options: InferenceOptions, models: InferenceModels):
+    """The face restorer of ``--enhancer`` (face/enhancer.py), or None."""
+    weights = enhancer_weights(options)
+    if weights is None:
+        return None
+    from latentsync.face.enhancer import FaceEnhancer
+
+    return FaceEnhancer(weights, options.enhancer_strength, models.device, models.dtype)

@@ -12,6 +12,7 @@ from latentsync.app.errors import friendly_message
 from latentsync.app.jobs import CANCELLED, DONE, JobManager
 from latentsync.app.settings import UI_DEFAULT_STEPS, UI_MAX_STEPS, AppSettings
 from latentsync.errors import LatentSyncError
+from latentsync.pipeline.options import option_default
 
 logger = logging.getLogger(__name__)
 
@@ -137,10 +138,14 @@ def build_ui(settings: AppSettings, jobs: JobManager) -> gr.Blocks:
                             label="Inference steps",
                             elem_id="steps",
                         )
-                        guidance = gr.Slider(1.0, 3.0, value=1.5, step=0.1, label="Guidance scale")
+                        guidance = gr.Slider(
+                            1.0, 3.0, value=option_default("guidance_scale"), step=0.1, label="Guidance scale"
+                        )
                     with gr.Row():
-                        seed = gr.Number(value=1247, precision=0, minimum=0, label="Seed")
-                        crf = gr.Slider(0, 51, value=18, step=1, label="Quality (CRF, lower is better)")
+                        seed = gr.Number(value=option_default("seed"), precision=0, minimum=0, label="Seed")
+                        crf = gr.Slider(
+                            0, 51, value=option_default("crf"), step=1, label="Quality (CRF, lower is better)"
+                        )
                     with gr.Row():
                         face_choice = gr.Radio(
                             [form.FACE_LARGEST, form.FACE_BY_INDEX], value=form.FACE_LARGEST, label="Face"

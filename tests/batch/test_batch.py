@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from latentsync import batch
 from latentsync.cli import main
 from latentsync.errors import InputError
-from latentsync.pipeline import batch
 from latentsync.pipeline.options import InferenceOptions
 from tests.helpers import media
 from tests.helpers.tiny_models import tiny_model_args, tiny_options

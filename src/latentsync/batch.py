@@ -18,7 +18,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from latentsync.api import LipSync
 from latentsync.errors import InputError
+from latentsync.pipeline.options import InferenceOptions
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +142,7 @@ def is_done(job: BatchJob, earlier: dict[str, dict]) -> bool:
 
 # --- worker side -------------------------------------------------------------------------------
 
-_LIPSYNCS: dict[tuple, object] = {}  # model key -> latentsync.api.LipSync
+_LIPSYNCS: dict[tuple, LipSync] = {}
 _LIPSYNCS_LOCK = threading.Lock()
 
 
@@ -163,10 +165,8 @@ def worker_device(device: str) -> str:
     return f"cuda:{index % count}"
 
 
-def cached_lipsync(options):
+def cached_lipsync(options: InferenceOptions) -> LipSync:
     """One loaded ``LipSync`` per model key in this process."""
-    from latentsync.api import LipSync
-
     key = options.model_key()
     with _LIPSYNCS_LOCK:
         if key not in _LIPSYNCS:
@@ -177,8 +177,6 @@ def cached_lipsync(options):
 
 def run_job(job: BatchJob, base_options: dict) -> dict:
     """Run one row (on a worker); never raises: failures come back as status ``error``."""
-    from latentsync.pipeline.options import InferenceOptions
-
     started = time.monotonic()
     result = {"row": job.row, "video": str(job.video), "audio": str(job.audio), "output": str(job.output)}
     try:
@@ -199,7 +197,7 @@ def run_job(job: BatchJob, base_options: dict) -> dict:
 # --- client side -------------------------------------------------------------------------------
 
 
-def base_options_dict(options) -> dict:
+def base_options_dict(options: InferenceOptions) -> dict:
     """The batch-wide ``InferenceOptions`` fields (the per-job paths come from the CSV)."""
     data = asdict(options)
     for key in ("video", "audio", "output"):

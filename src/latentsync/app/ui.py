@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import shutil
+from dataclasses import fields
 
 import gradio as gr
 
@@ -33,6 +35,23 @@ def _session(request: gr.Request | None) -> str:
     return (request.session_hash if request is not None else None) or "anonymous"
 
 
+def named_form_parameters(method):
+    """Name ``method``'s ``*values`` after the :class:`form.FormValues` fields, in the page's input order.
+
+    The HTTP API (``gradio_client``, the page's "Use via API") then lists ``video, audio, steps, ...``
+    instead of ``param_0, param_1, ...``. Defaults are None: a value left out gets the page's default.
+    Only the signature gradio reads changes; gradio still passes the values positionally.
+    """
+    signature = inspect.signature(method)
+    kept = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_POSITIONAL]
+    named = [
+        inspect.Parameter(f.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None)
+        for f in fields(form.FormValues)
+    ]
+    method.__signature__ = signature.replace(parameters=[*kept, *named])
+    return method
+
+
 class Handlers:
     """Event handlers bound to one server's settings and job manager."""
 
@@ -40,6 +59,7 @@ class Handlers:
         self.settings = settings
         self.jobs = jobs
 
+    @named_form_parameters
     def generate(
         self,
         request: gr.Request,
@@ -91,6 +111,7 @@ class Handlers:
         yield None, job.message
         raise gr.Error(job.message, duration=None, print_exception=False)
 
+    @named_form_parameters
     def estimate_memory(self, *values) -> str:
         """The peak device memory of the job Generate would start (the same report as ``infer --estimate``)."""
         try:

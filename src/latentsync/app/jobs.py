@@ -185,7 +185,7 @@ class JobManager:
             self._models, self._models_key = None, None
             gc.collect()
             if self._load_models is None:
-                from latentsync.pipeline.models import load_inference_models
+                from latentsync.pipeline.model_loading import load_inference_models
 
                 self._load_models = load_inference_models
             self._models = self._load_models(options)

@@ -176,7 +176,7 @@ def worker_device(device: str) -> str:
 
 def cached_models(options):
     """One loaded model set per (model options, device) in this process."""
-    from latentsync.pipeline.models import load_inference_models
+    from latentsync.pipeline.model_loading import load_inference_models
 
     key = tuple(str(getattr(options, k)) for k in MODEL_KEYS)
     with _MODELS_LOCK:

@@ -21,7 +21,7 @@ from einops import rearrange
 from omegaconf import DictConfig
 
 from latentsync.models.vae import SCALING_FACTOR
-from latentsync.train.common import get
+from latentsync.train.common import setting
 from latentsync.train.losses import (
     cosine_loss,
     lower_half,
@@ -37,10 +37,10 @@ LOSS_TERMS = ("recon", "sync", "lpips", "trepa")
 def loss_weights(config: DictConfig) -> dict[str, float]:
     """The ``run.*_loss_weight`` of each term (defaults: reconstruction only)."""
     return {
-        "recon": float(get(config, "run.recon_loss_weight", 1.0)),
-        "sync": float(get(config, "run.sync_loss_weight", 0.0)),
-        "lpips": float(get(config, "run.perceptual_loss_weight", 0.0)),
-        "trepa": float(get(config, "run.trepa_loss_weight", 0.0)),
+        "recon": float(setting(config, "run.recon_loss_weight", 1.0)),
+        "sync": float(setting(config, "run.sync_loss_weight", 0.0)),
+        "lpips": float(setting(config, "run.perceptual_loss_weight", 0.0)),
+        "trepa": float(setting(config, "run.trepa_loss_weight", 0.0)),
     }
 
 
@@ -86,14 +86,14 @@ class UNetObjective:
         cls, config: DictConfig, vae, scheduler, sync=None, lpips=None, trepa=None
     ) -> UNetObjective:
         """The objective a UNet config asks for, with the (frozen) models the trainer loaded."""
-        mixed = bool(get(config, "run.use_mixed_noise", False))
+        mixed = bool(setting(config, "run.use_mixed_noise", False))
         return cls(
             vae=vae,
             scheduler=scheduler,
             num_frames=int(config.data.num_frames),
             weights=loss_weights(config),
-            pixel_supervise=bool(get(config, "run.pixel_space_supervise", False)),
-            mixed_noise_alpha=float(get(config, "run.mixed_noise_alpha", 1.0)) if mixed else None,
+            pixel_supervise=bool(setting(config, "run.pixel_space_supervise", False)),
+            mixed_noise_alpha=float(setting(config, "run.mixed_noise_alpha", 1.0)) if mixed else None,
             audio_layer=bool(config.model.get("add_audio_layer", True)),
             sync=sync,
             lpips=lpips,

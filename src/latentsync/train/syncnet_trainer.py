@@ -11,6 +11,7 @@ from omegaconf import DictConfig
 from latentsync.errors import ConfigError
 from latentsync.models.checkpoint_io import load_strict
 from latentsync.models.stable_syncnet import StableSyncNet
+from latentsync.models.vae import encode_pixels, load_vae
 from latentsync.train.audio_cache import ClipAudio
 from latentsync.train.checkpoints import load_checkpoint
 from latentsync.train.clips import list_clips
@@ -27,7 +28,6 @@ from latentsync.train.losses import (
     offsets_loss,
     step_generator,
     syncnet_visual_input,
-    vae_sample,
 )
 from latentsync.train.syncnet_dataset import SyncNetDataset
 
@@ -62,8 +62,6 @@ class SyncNetTrainer:
         self.temperature = float(setting(config, "run.offsets_temperature", 0.1))
 
     def _load_vae(self):
-        from latentsync.pipeline.model_loading import load_vae
-
         path = model_weight(self.config, "ckpt.vae_path", "vae", "the latent SyncNet", "")
         return load_vae(path, self.device, torch.float32)
 
@@ -92,7 +90,7 @@ class SyncNetTrainer:
         """[B, F, 3, H, W] pixels -> SyncNet input (VAE latents, a posterior sample, for the latent config)."""
         if self.vae is not None:
             flat = rearrange(frames, "b f c h w -> (b f) c h w")
-            latents = vae_sample(self.vae, flat, generator or self.step_generator(0))
+            latents = encode_pixels(self.vae, flat, generator or self.step_generator(0))
             frames = rearrange(latents, "(b f) c h w -> b f c h w", f=frames.shape[1])
         return syncnet_visual_input(frames, self.lower_half)
 

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from einops import rearrange
 from omegaconf import DictConfig
 
-from latentsync.models.vae import SCALING_FACTOR
+from latentsync.models.vae import decode_latents, encode_pixels
 from latentsync.train.common import setting
 from latentsync.train.losses import (
     cosine_loss,
@@ -28,7 +28,6 @@ from latentsync.train.losses import (
     mixed_noise,
     one_step_x0,
     syncnet_visual_input,
-    vae_sample,
 )
 
 LOSS_TERMS = ("recon", "sync", "lpips", "trepa")
@@ -102,7 +101,7 @@ class UNetObjective:
 
     def encode(self, pixels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """[B, F, 3, H, W] -> scaled latents [B, 4, F, h, w] (a posterior sample, as the original)."""
-        latents = vae_sample(self.vae, rearrange(pixels, "b f c h w -> (b f) c h w"), generator)
+        latents = encode_pixels(self.vae, rearrange(pixels, "b f c h w -> (b f) c h w"), generator)
         return rearrange(latents, "(b f) c h w -> b c f h w", f=self.num_frames)
 
     def step(
@@ -151,7 +150,7 @@ class UNetObjective:
         return self.pixel_supervise and any(m is not None for m in (self.sync, self.lpips, self.trepa))
 
     def _decode(self, pred_latents: torch.Tensor) -> torch.Tensor:
-        return self.vae.decode(rearrange(pred_latents, "b c f h w -> (b f) c h w") / SCALING_FACTOR).sample
+        return decode_latents(self.vae, rearrange(pred_latents, "b c f h w -> (b f) c h w"))
 
     def _sync_loss(self, pred_pixels, pred_latents, mel) -> torch.Tensor:
         sync, n = self.sync, self.num_frames

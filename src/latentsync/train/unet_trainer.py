@@ -15,6 +15,7 @@ from latentsync.config import load_config, to_plain
 from latentsync.errors import ConfigError, MissingWeightsError
 from latentsync.models.stable_syncnet import load_stable_syncnet
 from latentsync.models.unet_io import build_unet, load_unet
+from latentsync.models.vae import load_vae
 from latentsync.pipeline.generate import make_scheduler
 from latentsync.train.audio_cache import ClipAudio
 from latentsync.train.checkpoints import load_checkpoint
@@ -82,8 +83,6 @@ class UNetTrainer:
 
     # ---- frozen models -------------------------------------------------------------------
     def _load_frozen_models(self) -> None:
-        from latentsync.pipeline.model_loading import load_vae
-
         vae_path = model_weight(self.config, "ckpt.vae_path", "vae", "UNet training", "")
         self.vae = load_vae(vae_path, self.device, torch.float32)
         if self.pixel_supervise:

@@ -16,6 +16,7 @@ from latentsync.errors import ConfigError, MissingWeightsError
 from latentsync.models.stable_syncnet import load_stable_syncnet
 from latentsync.models.unet_io import build_unet, load_unet
 from latentsync.models.vae import load_vae
+from latentsync.pipeline.device import pick_dtype
 from latentsync.pipeline.generate import make_scheduler
 from latentsync.train.audio_cache import ClipAudio
 from latentsync.train.checkpoints import load_checkpoint
@@ -143,8 +144,7 @@ class UNetTrainer:
         overrides = setting(self.config, "run.trepa_model")
         cfg = ViTConfig(**to_plain(overrides)) if overrides else VIDEOMAE_G
         # fp16 on CUDA as the original holds VideoMAE (ViT-g: 2 GB instead of 4); fp32 elsewhere
-        dtype = torch.float16 if self.device.type == "cuda" else torch.float32
-        return load_trepa(path, cfg).to(self.device, dtype)
+        return load_trepa(path, cfg).to(self.device, pick_dtype("auto", self.device))
 
     # ---- model ---------------------------------------------------------------------------
     def _build_unet(self):

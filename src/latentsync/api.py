@@ -28,7 +28,7 @@ import torch
 
 from latentsync.errors import ConfigError, InputError
 from latentsync.pipeline.estimate import reports_out_of_memory
-from latentsync.pipeline.models import InferenceModels, load_inference_models
+from latentsync.pipeline.model_loading import InferenceModels, load_inference_models
 from latentsync.pipeline.options import MODEL_FIELDS, InferenceOptions, fps_timelines
 from latentsync.pipeline.runner import InferenceSummary, ProgressCallback, check_inputs, run_inference
 from latentsync.pipeline.threads import Cancelled

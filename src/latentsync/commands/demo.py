@@ -96,7 +96,7 @@ def speech_excerpt(seconds: float, folder: Path) -> Path:
 def fetch_weights(options, prog: str) -> None:
     """Have every weight file on disk before any work: downloads the missing ones (with progress)."""
     from latentsync.config import load_config
-    from latentsync.pipeline.models import check_model_matches_config
+    from latentsync.pipeline.model_loading import check_model_matches_config
 
     check_model_matches_config(options, load_config(options.unet_config_name, "unet"))
     explicit = {"unet": options.unet_checkpoint, "vae": options.vae, "whisper": options.whisper}

@@ -67,15 +67,6 @@ class DaskExecutor:
         return [future.result() for future in futures]
 
 
-def gpu_count() -> int:
-    try:
-        import torch
-
-        return torch.cuda.device_count()
-    except Exception:  # no usable torch/CUDA: CPU only
-        return 0
-
-
 @contextmanager
 def dask_executor(
     workers: int | None = None, scheduler: str | None = None, gpus: int | None = None
@@ -83,12 +74,14 @@ def dask_executor(
     """A client on ``scheduler`` (``tcp://host:8786``) or on a fresh local process cluster."""
     from distributed import Client, LocalCluster
 
+    from latentsync.pipeline.device import cuda_count
+
     if scheduler:
         with Client(scheduler) as client:
             yield DaskExecutor(client)
         return
     workers = workers or os.cpu_count() or 1
-    gpus = gpu_count() if gpus is None else gpus
+    gpus = cuda_count() if gpus is None else gpus
     with LocalCluster(
         host="127.0.0.1",
         n_workers=0 if gpus else workers,

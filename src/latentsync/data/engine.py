@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from latentsync.data.manifest import MANIFEST_NAME, ManifestEntry, relative_to_root, write_manifest
 from latentsync.data.stage import KEPT, Settings, StageRecord
-from latentsync.data.stages import STAGE_NAMES, get_stage
+from latentsync.data.stages import STAGE_NAMES, STAGES, get_stage
 from latentsync.data.summary import (
     HISTOGRAM_NAME,
     RunSummary,
@@ -33,6 +33,7 @@ from latentsync.data.summary import (
 )
 from latentsync.data.task import run_stage_task
 from latentsync.errors import InputError, MissingWeightsError
+from latentsync.registry import check_names
 
 logger = logging.getLogger(__name__)
 
@@ -190,9 +191,7 @@ def run_pipeline(
     input_dir = Path(input_dir).resolve()
     if not input_dir.is_dir():
         raise InputError(f"input folder not found: {input_dir}")
-    unknown = [s for s in skip if s not in STAGE_NAMES]
-    if unknown:
-        raise InputError(f"unknown stage(s) {', '.join(unknown)}: use {', '.join(STAGE_NAMES)}")
+    check_names(STAGES, skip, "stage")
     root = Path(output_root).resolve() if output_root else default_output_root(input_dir)
     settings = settings or Settings()
     stages = [name for name in STAGE_NAMES if name not in skip]

@@ -23,7 +23,7 @@ from latentsync.pipeline.estimate import reports_out_of_memory
 from latentsync.pipeline.faces import open_tracked_faces
 from latentsync.pipeline.fast_paths import apply_fast_paths
 from latentsync.pipeline.journal import Journal, work_dir_for
-from latentsync.pipeline.models import InferenceModels, load_inference_models
+from latentsync.pipeline.model_loading import InferenceModels, load_inference_models
 from latentsync.pipeline.options import InferenceOptions
 from latentsync.pipeline.run import LipSyncRun
 from latentsync.pipeline.timeline import build_timeline, count_samples

@@ -37,17 +37,14 @@ _MODELS_LOCK = threading.Lock()
 
 def worker_models(options: InferenceOptions):
     """One loaded model set per (model options, device) in this worker process."""
-    from latentsync.pipeline.models import load_inference_models
+    from latentsync.pipeline.model_loading import load_inference_models
 
-    key = tuple(str(getattr(options, k)) for k in MODEL_FIELDS)
+    key = options.model_key()
     with _MODELS_LOCK:
         if key not in _MODELS:
             logger.info("worker %d: loading models %s", os.getpid(), key)
             _MODELS[key] = load_inference_models(options)
         return _MODELS[key]
-
-
-MODEL_FIELDS = ("model", "unet_config", "unet_checkpoint", "vae", "whisper", "device", "dtype", "offload", "autocast")
 
 
 def _device_of_this_worker(devices: list[str] | None, default: str) -> str:

@@ -109,6 +109,8 @@ class LipSync:
         """One run with models loaded for it and freed after (the CLI): bad inputs fail before loading."""
         options.validate()
         check_inputs(options)
+        if options.distributed:  # the workers load the models, not this process
+            return run_inference(options, None, progress=progress, cancel=cancel)
         with cls.for_options(options) as lipsync:
             return lipsync.run(options, progress=progress, cancel=cancel)
 

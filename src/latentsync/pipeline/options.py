@@ -123,6 +123,12 @@ class InferenceOptions:
             raise ConfigError(f"--face-threshold must be in (0, 1], got {self.face_threshold}")
         if self.min_face_frames < 1:
             raise ConfigError(f"--min-face-frames must be >= 1, got {self.min_face_frames}")
+        if self.workers < 1:
+            raise ConfigError(f"--workers must be >= 1, got {self.workers}")
+        if self.workers > 1 and not self.scheduler:
+            from latentsync.pipeline.device import local_devices
+
+            local_devices(self.devices, self.workers)  # each listed device must exist here
         if self.face_index is not None and self.face_index < 0:
             raise ConfigError(f"--face-index must be >= 0, got {self.face_index}")
         check_offload(self.offload)

@@ -59,7 +59,9 @@ def test_a_longer_audio_only_detects_the_frames_past_the_track(tmp_path, tiny_mo
 def test_faces_command_writes_the_track_infer_reuses(tmp_path, tiny_models, media_dir_small, detections, capsys):
     clip = media_dir_small / "clip.mp4"
     cache = tmp_path / "cache"
-    assert main(["faces", str(clip), "--face-detector", "mediapipe", "--face-cache", str(cache), "--quiet"]) == 0
+    config = str(tiny_models / "unet_tiny.yaml")  # the track is for this model's crop size
+    argv = ["faces", str(clip), "--unet-config", config, "--face-detector", "mediapipe", "--face-cache", str(cache)]
+    assert main([*argv, "--quiet"]) == 0
     assert "40 frames, face in 40" in capsys.readouterr().out
     assert detections == list(range(40))
     detections.clear()

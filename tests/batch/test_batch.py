@@ -76,7 +76,8 @@ def test_models_load_once_per_options_and_device(monkeypatch):
     loads = []
     monkeypatch.setattr(batch, "_MODELS", {})
     monkeypatch.setattr(
-        "latentsync.pipeline.model_loading.load_inference_models", lambda options: loads.append(options) or object()
+        "latentsync.pipeline.model_loading.load_inference_models",
+        lambda options: loads.append(options) or object(),
     )
     first = InferenceOptions(video="a.mp4", audio="a.wav", output="a_out.mp4", device="cpu")
     again = InferenceOptions(video="b.mp4", audio="b.wav", output="b_out.mp4", device="cpu", seed=3, steps=5)

@@ -300,7 +300,7 @@ def test_memory_stage_leaves_other_errors_alone():
 
 
 def test_local_batch_workers_never_share_a_gpu(monkeypatch):
-    from latentsync.pipeline.batch import local_worker_count
+    from latentsync.batch import local_worker_count
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)

@@ -10,7 +10,6 @@ import pytest
 from tests.helpers import golden
 from tests.helpers.tiny_models import write_tiny_models
 
-
 ENHANCE_MARK = "needs_spandrel"  # tests/helpers/enhancer_models.py: the decorator that marks ``enhance``
 
 
@@ -28,7 +27,9 @@ def pytest_ignore_collect(collection_path: Path, config):
     """In .venv-enhance (no app/data/train extras) only modules with enhancer tests are imported."""
     if _split() != "enhance":
         return None
-    if collection_path.is_dir() or (collection_path.suffix == ".py" and collection_path.name.startswith("test_")):
+    if collection_path.is_dir() or (
+        collection_path.suffix == ".py" and collection_path.name.startswith("test_")
+    ):
         return True if not _has_enhance_tests(collection_path) else None
     return None
 

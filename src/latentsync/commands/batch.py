@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from latentsync.commands.infer import options_from_args, validate
+    from latentsync.commands.infer import locate_enhancer, options_from_args, validate
     from latentsync.errors import ConfigError
     from latentsync.pipeline.batch import base_options_dict, run_batch
 
@@ -46,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         argparse.Namespace(**vars(args), video=placeholder, audio=placeholder, output=placeholder)
     )
     validate(options)
+    locate_enhancer(options)
     summary = run_batch(
         args.jobs,
         base_options_dict(options),

@@ -358,6 +358,15 @@ def validate(options) -> None:
         raise ConfigError("--compile does not work with --offload sequential (its per-layer hooks): use one")
 
 
+def locate_enhancer(options) -> None:
+    """A named ``--enhancer`` becomes its checkpoint's path, looked up like every auxiliary file
+    (``--aux-dir`` first): a missing file is one line here, before any input is read or model loaded."""
+    if options.enhancer:
+        from latentsync.face.enhancer import enhancer_path
+
+        options.enhancer = str(enhancer_path(options.enhancer, aux_dir=options.aux_dir))
+
+
 def run(args: argparse.Namespace) -> int:
     from latentsync.errors import ConfigError
     from latentsync.pipeline.runner import run_inference
@@ -369,6 +378,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"infer needs {', '.join(missing)} (or --estimate alone)")
     options = options_from_args(args)
     validate(options)
+    locate_enhancer(options)
     summary = run_inference(options)
     print(summary.line())
     return 0

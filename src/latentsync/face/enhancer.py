@@ -12,6 +12,7 @@ face. When the network upscales, the result is kept at the crop's size *in the o
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -42,13 +43,14 @@ def _spandrel():
     return spandrel
 
 
-def enhancer_path(choice: str, allow_download: bool = True) -> Path:
-    """``--enhancer`` value -> checkpoint file: a known name through the weights resolver, or a path."""
+def enhancer_path(choice: str, allow_download: bool = True, aux_dir: str | os.PathLike | None = None) -> Path:
+    """``--enhancer`` value -> checkpoint file: a known name through the weights resolver (``--aux-dir``
+    first, like every auxiliary file), or a path."""
     from latentsync import weights
 
     if choice in ENHANCER_NAMES:
         spec = weights.enhancer_file(choice)
-        return weights.resolve([spec], allow_download=allow_download)[spec.key]
+        return weights.resolve([spec], allow_download=allow_download, aux_dir=aux_dir)[spec.key]
     path = Path(choice).expanduser()
     if not path.is_file():
         raise ConfigError(f"--enhancer {choice}: not a file and not one of {', '.join(ENHANCER_NAMES)}")

@@ -22,7 +22,7 @@ import av
 import numpy as np
 import psutil
 
-from latentsync.pipeline.models import load_inference_models
+from latentsync.pipeline.model_loading import load_inference_models
 from latentsync.pipeline.runner import run_inference
 from latentsync.video.probe import probe_video
 from tests.helpers.golden import MEDIA

@@ -21,7 +21,7 @@ from pathlib import Path
 import cv2
 import torch
 
-from latentsync.pipeline.models import load_inference_models
+from latentsync.pipeline.model_loading import load_inference_models
 from latentsync.pipeline.options import InferenceOptions
 from latentsync.pipeline.runner import run_inference
 from latentsync.pipeline.timing import STAGES, StageTimes

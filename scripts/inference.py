@@ -1,19 +1,14 @@
-"""``python -m scripts.inference``: the original's inference flags, run through ``latentsync infer``."""
+"""``python -m scripts.inference``: the original's inference flags, forwarded to ``latentsync infer``."""
 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
-from pathlib import Path
 
-from latentsync.cli import configure_logging
-from latentsync.commands.infer import validate
+from latentsync.cli import main as cli_main
 from latentsync.config import load_config
 from latentsync.errors import LatentSyncError
-from latentsync.pipeline.options import InferenceOptions
-
-logger = logging.getLogger(__name__)
+from latentsync.pipeline.options import option_default
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -23,47 +18,42 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--video_path", required=True)
     p.add_argument("--audio_path", required=True)
     p.add_argument("--video_out_path", required=True)
-    p.add_argument("--inference_steps", type=int, default=20)
-    p.add_argument("--guidance_scale", type=float, default=1.5)
+    p.add_argument("--inference_steps", type=int, default=option_default("steps"))
+    p.add_argument("--guidance_scale", type=float, default=option_default("guidance_scale"))
     p.add_argument(
         "--temp_dir", default="temp", help="accepted for compatibility; work files sit beside the output"
     )
-    p.add_argument("--seed", type=int, default=1247)
+    p.add_argument("--seed", type=int, default=option_default("seed"))
     p.add_argument("--enable_deepcache", action="store_true")
     return p.parse_args(argv)
 
 
-def options_from_seed_args(args: argparse.Namespace) -> InferenceOptions:
-    config = load_config(args.unet_config_path, "unet")
-    model = "1.6" if int(config.data.resolution) == 512 else "1.5"
-    return InferenceOptions(
-        video=Path(args.video_path),
-        audio=Path(args.audio_path),
-        output=Path(args.video_out_path),
-        model=model,
-        unet_config=args.unet_config_path,
-        unet_checkpoint=args.inference_ckpt_path,
-        steps=args.inference_steps,
-        guidance_scale=args.guidance_scale,
-        seed=args.seed,
-        deepcache=args.enable_deepcache,
-    )
+def model_for_config(config_path: str) -> str:
+    """The published version trained at the config's resolution (512 px: 1.6, else 1.5)."""
+    return "1.6" if int(load_config(config_path, "unet").data.resolution) == 512 else "1.5"
+
+
+def infer_argv(args: argparse.Namespace) -> list[str]:
+    """The seed's flags as ``latentsync infer`` arguments."""
+    argv = ["infer", "--video", args.video_path, "--audio", args.audio_path, "--output", args.video_out_path]
+    argv += ["--model", model_for_config(args.unet_config_path), "--unet-config", args.unet_config_path]
+    if args.inference_ckpt_path:
+        argv += ["--unet-checkpoint", args.inference_ckpt_path]
+    argv += ["--steps", str(args.inference_steps), "--guidance-scale", str(args.guidance_scale)]
+    argv += ["--seed", str(args.seed)]
+    if args.enable_deepcache:
+        argv.append("--deepcache")
+    return argv
 
 
 def main(argv: list[str] | None = None) -> int:
-    from latentsync.pipeline.runner import run_inference
-
     args = parse_args(argv)
-    configure_logging(False)
     try:
-        options = options_from_seed_args(args)
-        validate(options)
-        summary = run_inference(options)
-    except LatentSyncError as exc:
+        forwarded = infer_argv(args)
+    except LatentSyncError as exc:  # a config that cannot be read: the CLI's one line
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    print(summary.line())
-    return 0
+    return cli_main(forwarded)
 
 
 if __name__ == "__main__":

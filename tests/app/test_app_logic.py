@@ -143,18 +143,24 @@ def make_inputs(tmp_path: Path) -> tuple[Path, Path]:
 
 
 class FakePipeline:
-    """Stands in for the model loader and run_inference: counts loads, steps frames until cancelled."""
+    """Stands in for LipSync: counts loads and closes, steps frames until cancelled."""
 
     def __init__(self, frames: int = 40, faces: int = 40, step_seconds: float = 0.0):
-        self.loads = 0
+        self.loads = self.closes = 0
         self.frames, self.faces, self.step_seconds = frames, faces, step_seconds
         self.started = threading.Event()
+        self.model_key = None
 
     def load(self, options):
+        """``LipSync.for_options``: the loaded object answers ``model_key``, ``run`` and ``close``."""
         self.loads += 1
-        return object()
+        self.model_key = options.model_key()
+        return self
 
-    def run(self, options, models, progress, cancel):
+    def close(self):
+        self.closes += 1
+
+    def run(self, options, progress, cancel):
         self.started.set()
         for i in range(self.frames):
             if cancel.is_set():
@@ -167,7 +173,7 @@ class FakePipeline:
 
 @pytest.fixture
 def no_probe(monkeypatch):
-    monkeypatch.setattr("latentsync.pipeline.runner.check_inputs", lambda options: None)
+    monkeypatch.setattr("latentsync.app.jobs.check_inputs", lambda options: None)
 
 
 def start_job(jobs: JobManager, session: str, tmp_path: Path, **kw):
@@ -181,7 +187,7 @@ def start_job(jobs: JobManager, session: str, tmp_path: Path, **kw):
 
 def test_jobs_reuse_models_report_progress_and_keep_results(tmp_path, no_probe):
     fake = FakePipeline()
-    jobs = JobManager(tmp_path / "root", load_models=fake.load, run=fake.run)
+    jobs = JobManager(tmp_path / "root", load=fake.load)
     first = start_job(jobs, "s1", tmp_path)
     assert first.finished.wait(10) and first.state == DONE
     assert (first.done_frames, first.total_frames) == (40, 40) and first.output.read_bytes() == b"mp4"
@@ -192,6 +198,7 @@ def test_jobs_reuse_models_report_progress_and_keep_results(tmp_path, no_probe):
     assert fake.loads == 1  # same model flags: loaded once
     third = start_job(jobs, "s3", tmp_path, steps=30, model_choice="LatentSync 1.5")
     assert third.finished.wait(10) and fake.loads == 2  # other model: reloaded
+    assert fake.closes == 1  # the first model set was freed before the second was loaded
 
     jobs.keep_seconds = 0
     time.sleep(0.05)
@@ -201,7 +208,7 @@ def test_jobs_reuse_models_report_progress_and_keep_results(tmp_path, no_probe):
 
 def test_cancel_stops_the_job_and_removes_its_files(tmp_path, no_probe):
     fake = FakePipeline(frames=1000, step_seconds=0.01)
-    jobs = JobManager(tmp_path / "root", load_models=fake.load, run=fake.run)
+    jobs = JobManager(tmp_path / "root", load=fake.load)
     job = start_job(jobs, "s", tmp_path)
     assert fake.started.wait(10)
     while job.done_frames < 5:
@@ -215,7 +222,7 @@ def test_cancel_stops_the_job_and_removes_its_files(tmp_path, no_probe):
 
 def test_no_face_and_failures_become_one_sentence(tmp_path, no_probe):
     fake = FakePipeline(faces=0)
-    jobs = JobManager(tmp_path / "root", load_models=fake.load, run=fake.run)
+    jobs = JobManager(tmp_path / "root", load=fake.load)
     job = start_job(jobs, "a", tmp_path)
     assert job.finished.wait(10) and job.state == DONE and job.message == NO_FACE
     assert NO_FACE in job.status_text()
@@ -223,7 +230,7 @@ def test_no_face_and_failures_become_one_sentence(tmp_path, no_probe):
     def failing_load(options):
         raise MissingWeightsError([("VAE", "`latentsync download`")])
 
-    jobs = JobManager(tmp_path / "root2", load_models=failing_load, run=fake.run)
+    jobs = JobManager(tmp_path / "root2", load=failing_load)
     job = start_job(jobs, "b", tmp_path)
     assert job.finished.wait(10) and job.state == FAILED
     assert "`latentsync download`" in job.message and not job.dir.exists()
@@ -231,7 +238,7 @@ def test_no_face_and_failures_become_one_sentence(tmp_path, no_probe):
 
 def test_closing_the_page_removes_the_session_files(tmp_path, no_probe):
     fake = FakePipeline()
-    jobs = JobManager(tmp_path / "root", load_models=fake.load, run=fake.run)
+    jobs = JobManager(tmp_path / "root", load=fake.load)
     job = start_job(jobs, "s", tmp_path)
     assert job.finished.wait(10)
     assert jobs.session_dir("s").exists()

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from latentsync import batch
 from latentsync.cli import main
 from latentsync.errors import InputError
-from latentsync.pipeline import batch
 from latentsync.pipeline.options import InferenceOptions
 from tests.helpers import media
 from tests.helpers.tiny_models import tiny_model_args, tiny_options
@@ -74,15 +74,15 @@ def test_three_jobs_one_bad_then_rerun_skips_finished(jobs_dir, tiny_models):
 
 def test_models_load_once_per_options_and_device(monkeypatch):
     loads = []
-    monkeypatch.setattr(batch, "_MODELS", {})
+    monkeypatch.setattr(batch, "_LIPSYNCS", {})
     monkeypatch.setattr(
-        "latentsync.pipeline.models.load_inference_models", lambda options: loads.append(options) or object()
+        "latentsync.api.load_inference_models", lambda options: loads.append(options) or object()
     )
     first = InferenceOptions(video="a.mp4", audio="a.wav", output="a_out.mp4", device="cpu")
     again = InferenceOptions(video="b.mp4", audio="b.wav", output="b_out.mp4", device="cpu", seed=3, steps=5)
     other = InferenceOptions(video="b.mp4", audio="b.wav", output="b_out.mp4", device="cpu", dtype="bf16")
-    assert batch.cached_models(first) is batch.cached_models(again)
-    assert batch.cached_models(other) is not batch.cached_models(first)
+    assert batch.cached_lipsync(first) is batch.cached_lipsync(again)
+    assert batch.cached_lipsync(other) is not batch.cached_lipsync(first)
     assert len(loads) == 2
 
 

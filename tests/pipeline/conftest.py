@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from latentsync.pipeline.models import load_inference_models
+from latentsync.pipeline.model_loading import load_inference_models
 from tests.helpers import media
 from tests.helpers.tiny_models import tiny_model_args, tiny_options  # noqa: F401 - re-exported for the pipeline tests
 

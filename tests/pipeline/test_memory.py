@@ -16,7 +16,7 @@ from latentsync.pipeline import memory_trace
 from latentsync.pipeline.fast_paths import autocast_weights_dtype, check_autocast
 from latentsync.pipeline.generate import LipsyncGenerator
 from latentsync.pipeline.journal import Journal, work_dir_for
-from latentsync.pipeline.models import load_inference_models
+from latentsync.pipeline.model_loading import load_inference_models
 from latentsync.pipeline.oom import memory_stage
 from latentsync.pipeline.runner import run_inference
 from tests.helpers import golden, media
@@ -300,7 +300,7 @@ def test_memory_stage_leaves_other_errors_alone():
 
 
 def test_local_batch_workers_never_share_a_gpu(monkeypatch):
-    from latentsync.pipeline.batch import local_worker_count
+    from latentsync.batch import local_worker_count
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from latentsync.app.settings import UI_MAX_STEPS, AppSettings
@@ -10,7 +10,7 @@ from latentsync.errors import InputError
 from latentsync.face.blend_region import BLEND_MODES, DEFAULT_BLEND
 from latentsync.face.detector import BACKENDS
 from latentsync.face.enhancer import ENHANCER_NAMES
-from latentsync.pipeline.options import MODEL_FPS, InferenceOptions
+from latentsync.pipeline.options import MODEL_FPS, InferenceOptions, option_default
 
 MODEL_CHOICES = {"LatentSync 1.6": "1.6", "LatentSync 1.5": "1.5"}
 CUSTOM_MODEL = "Custom checkpoint (path on the server)"
@@ -20,16 +20,11 @@ FPS_SOURCE, FPS_25 = "Same as the source (model at the source rate)", "25 fps"
 ENHANCER_OFF = "Off"
 
 
-def _option_default(name: str):
-    """The CLI's default for an option (InferenceOptions holds them), so page and CLI cannot drift."""
-    return next(f.default for f in fields(InferenceOptions) if f.name == name)
-
-
-DEFAULT_DETECTOR = _option_default("face_detector")
+DEFAULT_DETECTOR = option_default("face_detector")
 DETECTOR_CHOICES = [DEFAULT_DETECTOR, *(name for name in BACKENDS if name != DEFAULT_DETECTOR)]
 BLEND_CHOICES = [DEFAULT_BLEND, *(mode for mode in BLEND_MODES if mode != DEFAULT_BLEND)]
 ENHANCER_CHOICES = [ENHANCER_OFF, *ENHANCER_NAMES]
-DEFAULT_ENHANCER_STRENGTH = _option_default("enhancer_strength")
+DEFAULT_ENHANCER_STRENGTH = option_default("enhancer_strength")
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin", ".safetensors")
 
 

@@ -7,7 +7,6 @@ removed at once when the job fails or is cancelled, and some time after it finis
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import re
@@ -19,9 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from latentsync.api import Cancelled, LipSync
 from latentsync.app.errors import NO_FACE, friendly_message
 from latentsync.pipeline.options import InferenceOptions
-from latentsync.pipeline.threads import Cancelled
+from latentsync.pipeline.runner import check_inputs
 
 logger = logging.getLogger(__name__)
 
@@ -34,20 +34,6 @@ CHECKING, WAITING, LOADING, RUNNING, DONE, FAILED, CANCELLED = (
     "failed",
     "cancelled",
 )
-
-
-def model_key(options: InferenceOptions) -> tuple:
-    """Jobs with the same key reuse the loaded models."""
-    return (
-        options.model,
-        options.unet_config_name,
-        options.unet_checkpoint,
-        options.vae,
-        options.whisper,
-        options.device,
-        options.dtype,
-        options.offload,
-    )
 
 
 def _format_seconds(seconds: float) -> str:
@@ -130,24 +116,25 @@ def link_or_copy(source: Path, target: Path) -> Path:
 
 
 class JobManager:
-    """Runs jobs one at a time (the device lock) and keeps the loaded models between them."""
+    """Runs jobs one at a time (the device lock) and keeps one loaded ``LipSync`` between them.
+
+    ``load`` makes the ``LipSync`` for a job's options (tests pass a stand-in); a job whose
+    ``InferenceOptions.model_key`` differs from the loaded one's replaces it.
+    """
 
     def __init__(
         self,
         root: Path,
         keep_seconds: float = 3600,
-        load_models: Callable | None = None,
-        run: Callable | None = None,
+        load: Callable[[InferenceOptions], LipSync] = LipSync.for_options,
     ):
         self.root = Path(root)
         self.keep_seconds = keep_seconds
-        self._load_models = load_models
-        self._run = run
+        self._load = load
         self._device_lock = threading.Lock()
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}  # the latest job of each session
-        self._models = None
-        self._models_key: tuple | None = None
+        self._lipsync: LipSync | None = None
 
     def session_dir(self, session: str) -> Path:
         return self.root / "jobs" / _safe_name(session)
@@ -179,26 +166,16 @@ class JobManager:
         threading.Thread(target=self._work, args=(job,), name=f"latentsync-job-{job.id}", daemon=True).start()
         return job
 
-    def _models_for(self, options: InferenceOptions):
-        key = model_key(options)
-        if self._models is None or key != self._models_key:
-            self._models, self._models_key = None, None
-            gc.collect()
-            if self._load_models is None:
-                from latentsync.pipeline.models import load_inference_models
-
-                self._load_models = load_inference_models
-            self._models = self._load_models(options)
-            self._models_key = key
-        return self._models
+    def _lipsync_for(self, options: InferenceOptions) -> LipSync:
+        """The loaded models when they fit ``options``, else the old ones freed and new ones loaded."""
+        if self._lipsync is not None and self._lipsync.model_key != options.model_key():
+            self._lipsync.close()
+            self._lipsync = None
+        if self._lipsync is None:
+            self._lipsync = self._load(options)
+        return self._lipsync
 
     def _work(self, job: Job) -> None:
-        if self._run is None:
-            from latentsync.pipeline.runner import run_inference
-
-            self._run = run_inference
-        from latentsync.pipeline.runner import check_inputs
-
         try:
             check_inputs(job.options)  # before the device wait: bad files are reported at once
             job.state = WAITING
@@ -206,11 +183,11 @@ class JobManager:
                 if job.cancel.is_set():
                     raise Cancelled()
                 job.state = LOADING
-                models = self._models_for(job.options)
+                lipsync = self._lipsync_for(job.options)
                 if job.cancel.is_set():
                     raise Cancelled()
                 job.state, job.running_since = RUNNING, time.monotonic()
-                job.summary = self._run(job.options, models, progress=job.on_progress, cancel=job.cancel)
+                job.summary = lipsync.run(job.options, progress=job.on_progress, cancel=job.cancel)
             if job.summary.frames_with_face == 0:
                 job.message = NO_FACE
             job.state = DONE
@@ -277,3 +254,10 @@ class JobManager:
             job.cancel.set()
         for job in list(self._jobs.values()):
             job.finished.wait(30)
+        if self._device_lock.acquire(timeout=30):  # a job that ignored its cancel keeps the models
+            try:
+                if self._lipsync is not None:
+                    self._lipsync.close()
+                    self._lipsync = None
+            finally:
+                self._device_lock.release()

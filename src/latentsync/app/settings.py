@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from latentsync.errors import ConfigError
+from latentsync.pipeline.options import option_default
 
 MIN_STEPS_ENV = "LATENTSYNC_APP_MIN_STEPS"  # lowers the steps slider's minimum (tests use 1)
-UI_MIN_STEPS, UI_MAX_STEPS, UI_DEFAULT_STEPS = 10, 50, 20
+UI_MIN_STEPS, UI_MAX_STEPS = 10, 50
+UI_DEFAULT_STEPS = option_default("steps")
 
 
 @dataclass
@@ -19,15 +21,17 @@ class AppSettings:
     share: bool = False
     auth: tuple[str, str] | None = None
     max_upload_mb: int = 2048
-    model: str = "1.6"
+    model: str = option_default("model")
     unet_config: str | None = None
     unet_checkpoint: str | None = None
     vae: str | None = None
     whisper: str | None = None
-    device: str = "auto"
-    dtype: str = "auto"
+    device: str = option_default("device")
+    dtype: str = option_default("dtype")
     aux_dir: str | None = None  # --aux-dir: auxiliary weights (face models, enhancers)
-    offload: str = "none"  # memory switches every job of this server uses (see `infer --offload`)
+    offload: str = option_default(
+        "offload"
+    )  # memory switches every job of this server uses (see `infer --offload`)
     low_vram: bool = False
     vae_slicing: bool = False
     vae_tiling: bool = False

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import shutil
+from dataclasses import fields
 
 import gradio as gr
 
@@ -12,6 +14,7 @@ from latentsync.app.errors import friendly_message
 from latentsync.app.jobs import CANCELLED, DONE, JobManager
 from latentsync.app.settings import UI_DEFAULT_STEPS, UI_MAX_STEPS, AppSettings
 from latentsync.errors import LatentSyncError
+from latentsync.pipeline.options import option_default
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +35,23 @@ def _session(request: gr.Request | None) -> str:
     return (request.session_hash if request is not None else None) or "anonymous"
 
 
+def named_form_parameters(method):
+    """Name ``method``'s ``*values`` after the :class:`form.FormValues` fields, in the page's input order.
+
+    The HTTP API (``gradio_client``, the page's "Use via API") then lists ``video, audio, steps, ...``
+    instead of ``param_0, param_1, ...``. Defaults are None: a value left out gets the page's default.
+    Only the signature gradio reads changes; gradio still passes the values positionally.
+    """
+    signature = inspect.signature(method)
+    kept = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_POSITIONAL]
+    named = [
+        inspect.Parameter(f.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None)
+        for f in fields(form.FormValues)
+    ]
+    method.__signature__ = signature.replace(parameters=[*kept, *named])
+    return method
+
+
 class Handlers:
     """Event handlers bound to one server's settings and job manager."""
 
@@ -39,6 +59,7 @@ class Handlers:
         self.settings = settings
         self.jobs = jobs
 
+    @named_form_parameters
     def generate(
         self,
         request: gr.Request,
@@ -90,6 +111,7 @@ class Handlers:
         yield None, job.message
         raise gr.Error(job.message, duration=None, print_exception=False)
 
+    @named_form_parameters
     def estimate_memory(self, *values) -> str:
         """The peak device memory of the job Generate would start (the same report as ``infer --estimate``)."""
         try:
@@ -137,10 +159,14 @@ def build_ui(settings: AppSettings, jobs: JobManager) -> gr.Blocks:
                             label="Inference steps",
                             elem_id="steps",
                         )
-                        guidance = gr.Slider(1.0, 3.0, value=1.5, step=0.1, label="Guidance scale")
+                        guidance = gr.Slider(
+                            1.0, 3.0, value=option_default("guidance_scale"), step=0.1, label="Guidance scale"
+                        )
                     with gr.Row():
-                        seed = gr.Number(value=1247, precision=0, minimum=0, label="Seed")
-                        crf = gr.Slider(0, 51, value=18, step=1, label="Quality (CRF, lower is better)")
+                        seed = gr.Number(value=option_default("seed"), precision=0, minimum=0, label="Seed")
+                        crf = gr.Slider(
+                            0, 51, value=option_default("crf"), step=1, label="Quality (CRF, lower is better)"
+                        )
                     with gr.Row():
                         face_choice = gr.Radio(
                             [form.FACE_LARGEST, form.FACE_BY_INDEX], value=form.FACE_LARGEST, label="Face"

@@ -35,9 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from latentsync.commands.infer import locate_enhancer, options_from_args, validate
+    from latentsync.batch import base_options_dict, run_batch
+    from latentsync.commands.infer import options_from_args
     from latentsync.errors import ConfigError
-    from latentsync.pipeline.batch import base_options_dict, run_batch
 
     if args.workers < 1:
         raise ConfigError(f"--workers must be >= 1, got {args.workers}")
@@ -45,8 +45,7 @@ def run(args: argparse.Namespace) -> int:
     options = options_from_args(
         argparse.Namespace(**vars(args), video=placeholder, audio=placeholder, output=placeholder)
     )
-    validate(options)
-    locate_enhancer(options)
+    options.validate()
     summary = run_batch(
         args.jobs,
         base_options_dict(options),

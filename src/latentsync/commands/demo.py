@@ -19,7 +19,6 @@ from latentsync.commands.infer import (
     add_job_arguments,
     add_model_arguments,
     options_from_args,
-    validate,
 )
 from latentsync.errors import ConfigError, InputError, MissingWeightsError
 
@@ -97,7 +96,7 @@ def speech_excerpt(seconds: float, folder: Path) -> Path:
 def fetch_weights(options, prog: str) -> None:
     """Have every weight file on disk before any work: downloads the missing ones (with progress)."""
     from latentsync.config import load_config
-    from latentsync.pipeline.models import check_model_matches_config
+    from latentsync.pipeline.model_loading import check_model_matches_config
 
     check_model_matches_config(options, load_config(options.unet_config_name, "unet"))
     explicit = {"unet": options.unet_checkpoint, "vae": options.vae, "whisper": options.whisper}
@@ -160,10 +159,10 @@ def infer_hint(args: argparse.Namespace, prog: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from latentsync.api import LipSync
     from latentsync.assets import demo_audio, demo_video
     from latentsync.face.installed import check_detector_installed
     from latentsync.pipeline.compare import write_comparison
-    from latentsync.pipeline.runner import run_inference
 
     prog = program_name()
     compare = compare_path(args)
@@ -171,13 +170,13 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--seconds must be between 0 and 3600, got {args.seconds:g}")
     args.video, args.audio = demo_video(), demo_audio()
     options = options_from_args(args)
-    validate(options)
+    options.validate()
     check_detector_installed(options.face_detector)  # before a 5 GB download, not after
     fetch_weights(options, prog)
     warn_if_cpu(options)
     if args.seconds is not None:
         options.audio = speech_excerpt(args.seconds, options.output.parent)
-    summary = run_inference(options)
+    summary = LipSync.run_once(options)
     write_comparison(options.video, options.output, compare)
     if args.seconds is not None:
         options.audio.unlink(missing_ok=True)

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import argparse
 import logging
+from dataclasses import fields
 from pathlib import Path
 
 from latentsync import weights
-from latentsync.face.blend_region import BLEND_MODES, DEFAULT_BLEND
+from latentsync.face.blend_region import BLEND_MODES
+from latentsync.pipeline.options import InferenceOptions, fps_timelines, option_default
 
 logger = logging.getLogger(__name__)
 
 
 def add_model_version_argument(p: argparse.ArgumentParser, help_text: str) -> None:
     """``--model``: which published LatentSync version (``download`` and the model flags below)."""
-    p.add_argument("--model", choices=weights.MODEL_VERSIONS, default=weights.DEFAULT_MODEL, help=help_text)
+    p.add_argument("--model", choices=weights.MODEL_VERSIONS, default=option_default("model"), help=help_text)
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
@@ -50,7 +52,7 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     add_device_argument(p)
     p.add_argument(
         "--dtype",
-        default="auto",
+        default=option_default("dtype"),
         choices=["auto", "fp16", "bf16", "fp32"],
         help="auto = fp16 on CUDA, fp32 elsewhere (default: %(default)s)",
     )
@@ -60,18 +62,25 @@ def add_device_argument(p: argparse.ArgumentParser) -> None:
     """``--device``: auto, cpu, cuda, cuda:N or mps (checked before any work: absent -> exit 2)."""
     p.add_argument(
         "--device",
-        default="auto",
+        default=option_default("device"),
         metavar="DEVICE",
         help="auto, cpu, cuda, cuda:N or mps (default: %(default)s)",
     )
 
 
 def add_generation_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--steps", type=int, default=20, help="DDIM steps (default: %(default)s)")
     p.add_argument(
-        "--guidance-scale", type=float, default=1.5, help="classifier-free guidance (default: %(default)s)"
+        "--steps", type=int, default=option_default("steps"), help="DDIM steps (default: %(default)s)"
     )
-    p.add_argument("--seed", type=int, default=1247, help="noise seed (default: %(default)s)")
+    p.add_argument(
+        "--guidance-scale",
+        type=float,
+        default=option_default("guidance_scale"),
+        help="classifier-free guidance (default: %(default)s)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=option_default("seed"), help="noise seed (default: %(default)s)"
+    )
     p.add_argument(
         "--deepcache",
         action="store_true",
@@ -80,7 +89,7 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--batch-chunks",
         type=int,
-        default=1,
+        default=option_default("batch_chunks"),
         metavar="N",
         help="16-frame chunks per UNet call (default: %(default)s)",
     )
@@ -97,7 +106,7 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--blend",
-        default=DEFAULT_BLEND,
+        default=option_default("blend"),
         choices=list(BLEND_MODES),
         help="paste-back region: mouth = only the region the model regenerates (source pixels elsewhere), "
         "face = the whole crop, as the original (default: %(default)s)",
@@ -112,7 +121,7 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--enhancer-strength",
         type=float,
-        default=1.0,
+        default=option_default("enhancer_strength"),
         metavar="S",
         help="0..1 blend of the restored face over the generated one (default: %(default)s)",
     )
@@ -131,21 +140,27 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
         help="when the audio is shorter, keep the rest of the video unchanged (silent)",
     )
     p.add_argument(
-        "--codec", default="libx264", choices=["libx264", "libx265"], help="(default: %(default)s)"
+        "--codec",
+        default=option_default("codec"),
+        choices=["libx264", "libx265"],
+        help="(default: %(default)s)",
     )
     p.add_argument(
-        "--crf", type=int, default=18, help="encoder quality, lower is better (default: %(default)s)"
+        "--crf",
+        type=int,
+        default=option_default("crf"),
+        help="encoder quality, lower is better (default: %(default)s)",
     )
 
 
 def add_face_arguments(p: argparse.ArgumentParser, flag: str = "--face-detector") -> None:
     """Detector choice and its minimum score (infer, batch; preprocess names it --detector)."""
-    from latentsync.face.detector import BACKENDS, DEFAULT_DETECTOR
+    from latentsync.face.detector import BACKENDS
 
     p.add_argument(
         flag,
         dest="face_detector",
-        default=DEFAULT_DETECTOR,
+        default=option_default("face_detector"),
         choices=["auto", *BACKENDS],
         help="auto = insightface (the original's detector, what the published weights were trained on) when "
         "its buffalo_l files are found, else mediapipe with a warning (default: %(default)s)",
@@ -163,7 +178,7 @@ def add_min_face_frames_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--min-face-frames",
         type=int,
-        default=5,
+        default=option_default("min_face_frames"),
         metavar="N",
         help="a face seen in fewer than N frames in a row is left unchanged (anti-flicker; 1 = off) "
         "(default: %(default)s)",
@@ -186,17 +201,6 @@ def fps_choice(value: str) -> str | float:
         return float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected model, source or a number, got {value!r}") from None
-
-
-def timelines(fps: str | float | None) -> tuple[float | None, float | None]:
-    """``--fps`` value -> (output rate or None = the source's, UNet rate or None = the output's)."""
-    from latentsync.pipeline.options import MODEL_FPS
-
-    if fps == "source":
-        return None, None
-    if fps in (None, "model"):
-        return None, MODEL_FPS
-    return float(fps), MODEL_FPS
 
 
 def add_speed_arguments(p: argparse.ArgumentParser) -> None:
@@ -227,7 +231,7 @@ def add_memory_arguments(p: argparse.ArgumentParser) -> None:
     """Device-memory switches (latentsync.pipeline.offload); outputs equal the defaults'."""
     p.add_argument(
         "--offload",
-        default="none",
+        default=option_default("offload"),
         choices=["none", "model", "sequential"],
         help="keep weights on the CPU: model = one model on the GPU at a time, sequential = one layer "
         "at a time (slowest, smallest); output unchanged (default: %(default)s)",
@@ -241,12 +245,8 @@ def add_memory_arguments(p: argparse.ArgumentParser) -> None:
 
 def memory_options(args: argparse.Namespace) -> dict:
     """The memory flags as InferenceOptions fields (commands without them get the defaults)."""
-    return {
-        "offload": getattr(args, "offload", "none"),
-        "low_vram": getattr(args, "low_vram", False),
-        "vae_slicing": getattr(args, "vae_slicing", False),
-        "vae_tiling": getattr(args, "vae_tiling", False),
-    }
+    names = ("offload", "low_vram", "vae_slicing", "vae_tiling")
+    return {name: getattr(args, name, option_default(name)) for name in names}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -273,7 +273,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--segment-chunks",
         type=int,
-        default=8,
+        default=option_default("segment_chunks"),
         metavar="N",
         help="16-frame chunks per resumable segment: a crash loses at most this much work (default: %(default)s)",
     )
@@ -286,100 +286,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def options_from_args(args: argparse.Namespace):
-    from latentsync.pipeline.options import InferenceOptions
-
-    return InferenceOptions(
-        video=args.video,
-        audio=args.audio,
-        output=args.output,
-        model=args.model,
-        unet_config=args.unet_config,
-        unet_checkpoint=args.unet_checkpoint,
-        vae=args.vae,
-        whisper=args.whisper,
-        steps=args.steps,
-        guidance_scale=args.guidance_scale,
-        seed=args.seed,
-        deepcache=args.deepcache,
-        device=args.device,
-        dtype=args.dtype,
-        batch_chunks=args.batch_chunks,
-        face_detector=args.face_detector,
-        face_threshold=getattr(args, "face_threshold", None),
-        aux_dir=getattr(args, "aux_dir", None),
-        face_index=args.face_index,
-        min_face_frames=getattr(args, "min_face_frames", 5),
-        blend=getattr(args, "blend", DEFAULT_BLEND),
-        enhancer=getattr(args, "enhancer", None),
-        enhancer_strength=getattr(args, "enhancer_strength", 1.0),
-        fps=timelines(args.fps)[0],
-        model_fps=timelines(args.fps)[1],
-        keep_video_length=args.keep_video_length,
-        codec=args.codec,
-        crf=args.crf,
-        resume=not getattr(args, "no_resume", False),
-        quiet=getattr(args, "quiet", False),
-        segment_chunks=getattr(args, "segment_chunks", 8),
-        autocast=getattr(args, "autocast", None),
-        channels_last=getattr(args, "channels_last", False),
-        compile=getattr(args, "compile", False),
-        **memory_options(args),
-    )
-
-
-def validate(options) -> None:
-    from latentsync.errors import ConfigError
-    from latentsync.pipeline.device import pick_device
-
-    pick_device(options.device)  # a missing GPU is one line now, not after the inputs were read
-    if not 1 <= options.steps <= 1000:
-        raise ConfigError(f"--steps must be between 1 and 1000, got {options.steps}")
-    if options.batch_chunks < 1:
-        raise ConfigError(f"--batch-chunks must be >= 1, got {options.batch_chunks}")
-    if options.fps is not None and not 1 <= options.fps <= 240:
-        raise ConfigError(f"--fps must be between 1 and 240, got {options.fps}")
-    if not 0 <= options.enhancer_strength <= 1:
-        raise ConfigError(f"--enhancer-strength must be between 0 and 1, got {options.enhancer_strength}")
-    if not 0 <= options.crf <= 51:
-        raise ConfigError(f"--crf must be between 0 and 51, got {options.crf}")
-    if options.segment_chunks < 1:
-        raise ConfigError(f"--segment-chunks must be >= 1, got {options.segment_chunks}")
-    if options.face_threshold is not None and not 0 < options.face_threshold <= 1:
-        raise ConfigError(f"--face-threshold must be in (0, 1], got {options.face_threshold}")
-    if options.min_face_frames < 1:
-        raise ConfigError(f"--min-face-frames must be >= 1, got {options.min_face_frames}")
-    if options.face_index is not None and options.face_index < 0:
-        raise ConfigError(f"--face-index must be >= 0, got {options.face_index}")
-    from latentsync.pipeline.offload import check_offload
-
-    check_offload(options.offload)
-    if options.compile and options.offload == "sequential":
-        raise ConfigError("--compile does not work with --offload sequential (its per-layer hooks): use one")
-
-
-def locate_enhancer(options) -> None:
-    """A named ``--enhancer`` becomes its checkpoint's path, looked up like every auxiliary file
-    (``--aux-dir`` first): a missing file is one line here, before any input is read or model loaded."""
-    if options.enhancer:
-        from latentsync.face.enhancer import enhancer_path
-
-        options.enhancer = str(enhancer_path(options.enhancer, aux_dir=options.aux_dir))
+def options_from_args(args: argparse.Namespace) -> InferenceOptions:
+    """The parsed flags as options: each flag's ``dest`` is the field's name (``--fps`` and ``--no-resume``
+    are the two spelled differently); a command without a flag gets the field's default."""
+    names = {f.name for f in fields(InferenceOptions)} - {"fps", "model_fps", "resume", "extra"}
+    values = {name: getattr(args, name) for name in names if hasattr(args, name)}
+    values["fps"], values["model_fps"] = fps_timelines(getattr(args, "fps", "model"))
+    values["resume"] = not getattr(args, "no_resume", False)
+    return InferenceOptions(**values)
 
 
 def run(args: argparse.Namespace) -> int:
+    from latentsync.api import LipSync
     from latentsync.errors import ConfigError
-    from latentsync.pipeline.runner import run_inference
 
     if args.estimate:
         return print_estimate(args)
     missing = [f"--{name}" for name in ("video", "audio", "output") if getattr(args, name) is None]
     if missing:
         raise ConfigError(f"infer needs {', '.join(missing)} (or --estimate alone)")
-    options = options_from_args(args)
-    validate(options)
-    locate_enhancer(options)
-    summary = run_inference(options)
+    summary = LipSync.run_once(options_from_args(args))
     print(summary.line())
     return 0
 
@@ -392,6 +318,6 @@ def print_estimate(args: argparse.Namespace) -> int:
     options = options_from_args(
         argparse.Namespace(**dict(vars(args), video=placeholder, audio=placeholder, output=placeholder))
     )
-    validate(options)
+    options.validate()
     print(estimate_report(options))
     return 0

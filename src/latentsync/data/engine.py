@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from latentsync.data.manifest import MANIFEST_NAME, ManifestEntry, relative_to_root, write_manifest
 from latentsync.data.stage import KEPT, Settings, StageRecord
-from latentsync.data.stages import STAGE_NAMES, get_stage
+from latentsync.data.stages import STAGE_NAMES, STAGES, get_stage
 from latentsync.data.summary import (
     HISTOGRAM_NAME,
     RunSummary,
@@ -33,6 +33,7 @@ from latentsync.data.summary import (
 )
 from latentsync.data.task import run_stage_task
 from latentsync.errors import InputError, MissingWeightsError
+from latentsync.registry import check_names
 
 logger = logging.getLogger(__name__)
 
@@ -67,15 +68,6 @@ class DaskExecutor:
         return [future.result() for future in futures]
 
 
-def gpu_count() -> int:
-    try:
-        import torch
-
-        return torch.cuda.device_count()
-    except Exception:  # no usable torch/CUDA: CPU only
-        return 0
-
-
 @contextmanager
 def dask_executor(
     workers: int | None = None, scheduler: str | None = None, gpus: int | None = None
@@ -83,12 +75,14 @@ def dask_executor(
     """A client on ``scheduler`` (``tcp://host:8786``) or on a fresh local process cluster."""
     from distributed import Client, LocalCluster
 
+    from latentsync.pipeline.device import cuda_count
+
     if scheduler:
         with Client(scheduler) as client:
             yield DaskExecutor(client)
         return
     workers = workers or os.cpu_count() or 1
-    gpus = gpu_count() if gpus is None else gpus
+    gpus = cuda_count() if gpus is None else gpus
     with LocalCluster(
         host="127.0.0.1",
         n_workers=0 if gpus else workers,
@@ -197,9 +191,7 @@ def run_pipeline(
     input_dir = Path(input_dir).resolve()
     if not input_dir.is_dir():
         raise InputError(f"input folder not found: {input_dir}")
-    unknown = [s for s in skip if s not in STAGE_NAMES]
-    if unknown:
-        raise InputError(f"unknown stage(s) {', '.join(unknown)}: use {', '.join(STAGE_NAMES)}")
+    check_names(STAGES, skip, "stage")
     root = Path(output_root).resolve() if output_root else default_output_root(input_dir)
     settings = settings or Settings()
     stages = [name for name in STAGE_NAMES if name not in skip]

@@ -5,27 +5,21 @@ from __future__ import annotations
 from functools import cache
 
 from latentsync.data.stage import Stage
+from latentsync.registry import load_class
 
-STAGE_NAMES = ("broken", "resample", "shot", "segment", "affine", "sync", "quality")
+STAGES = {
+    "broken": "latentsync.data.broken:BrokenVideoFilter",
+    "resample": "latentsync.data.resample:Resampler",
+    "shot": "latentsync.data.shot:ShotSplitter",
+    "segment": "latentsync.data.segment:Segmenter",
+    "affine": "latentsync.data.affine:AffineAligner",
+    "sync": "latentsync.data.sync:AudioVisualSync",
+    "quality": "latentsync.data.quality:VisualQualityFilter",
+}
+STAGE_NAMES = tuple(STAGES)
 
 
 @cache
 def get_stage(name: str) -> Stage:
     """The stage object (imported lazily: workers only load what they run)."""
-    if name == "broken":
-        from latentsync.data.broken import BrokenVideoFilter as cls
-    elif name == "resample":
-        from latentsync.data.resample import Resampler as cls
-    elif name == "shot":
-        from latentsync.data.shot import ShotSplitter as cls
-    elif name == "segment":
-        from latentsync.data.segment import Segmenter as cls
-    elif name == "affine":
-        from latentsync.data.affine import AffineAligner as cls
-    elif name == "sync":
-        from latentsync.data.sync import AudioVisualSync as cls
-    elif name == "quality":
-        from latentsync.data.quality import VisualQualityFilter as cls
-    else:
-        raise KeyError(f"unknown stage '{name}': use one of {', '.join(STAGE_NAMES)}")
-    return cls()
+    return load_class(STAGES, name, "stage")()

@@ -36,9 +36,12 @@ def sync_models(syncnet_path: str, s3fd_path: str, device: str):
 
 
 def default_device() -> str:
-    import torch
+    """The device auto picks when it is a CUDA GPU, else the CPU (the preprocessing models are not
+    tried on MPS)."""
+    from latentsync.pipeline.device import pick_device
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    device = pick_device("auto")
+    return str(device) if device.type == "cuda" else "cpu"
 
 
 class AudioVisualSync(Stage):

@@ -7,7 +7,6 @@ models were trained on, whenever its buffalo_l files and packages are there; oth
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import logging
 import os
@@ -16,15 +15,15 @@ from typing import Protocol
 
 import numpy as np
 
-from latentsync.errors import ConfigError
 from latentsync.face.installed import installed_backend
+from latentsync.registry import check_names, load_class
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_DETECTOR = "auto"
 BACKENDS = {
-    "mediapipe": ("latentsync.face.mediapipe_detector", "MediaPipeFaceDetector"),
-    "insightface": ("latentsync.face.insightface_detector", "InsightFaceDetector"),
+    "mediapipe": "latentsync.face.mediapipe_detector:MediaPipeFaceDetector",
+    "insightface": "latentsync.face.insightface_detector:InsightFaceDetector",
 }
 
 
@@ -138,8 +137,7 @@ def create_detector(
     """
     from latentsync.face.search import SearchingDetector
 
-    if name != "auto" and name not in BACKENDS:
-        raise ConfigError(f"unknown face detector {name!r}; choose one of: auto, {', '.join(BACKENDS)}")
+    check_names(BACKENDS, [name], "face detector", also=["auto"])
     name = resolve_detector_name(name, aux_dir)
     backend = installed_backend(name)
     if backend != name:
@@ -148,5 +146,4 @@ def create_detector(
         kwargs["min_score"] = min_score
     if backend == "insightface":
         kwargs.update(aux_dir=aux_dir, device=device)
-    module_name, class_name = BACKENDS[backend]
-    return SearchingDetector(getattr(importlib.import_module(module_name), class_name)(**kwargs))
+    return SearchingDetector(load_class(BACKENDS, backend, "face detector")(**kwargs))

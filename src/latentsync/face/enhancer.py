@@ -13,13 +13,18 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from latentsync.errors import ConfigError
+
+if TYPE_CHECKING:
+    from latentsync.pipeline.options import InferenceOptions
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +60,14 @@ def enhancer_path(choice: str, allow_download: bool = True, aux_dir: str | os.Pa
     if not path.is_file():
         raise ConfigError(f"--enhancer {choice}: not a file and not one of {', '.join(ENHANCER_NAMES)}")
     return path
+
+
+def locate_enhancer(options: InferenceOptions) -> InferenceOptions:
+    """``options`` with a named enhancer replaced by its checkpoint's path, looked up like every
+    auxiliary file (``--aux-dir`` first): a missing file is one line before any model is loaded."""
+    if not options.enhancer:
+        return options
+    return replace(options, enhancer=str(enhancer_path(options.enhancer, aux_dir=options.aux_dir)))
 
 
 def paste_size(crop_width: int, crop_height: int, frame_to_crop: np.ndarray) -> tuple[int, int]:

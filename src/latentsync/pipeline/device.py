@@ -1,4 +1,8 @@
-"""Picking the device and dtype a run uses, and checking a ``--device`` before any work starts."""
+"""Picking the device and dtype a run uses, and checking a ``--device`` before any work starts.
+
+The one place that asks torch which accelerators this machine has: inference, batch workers,
+training and data preprocessing all pick through it.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,11 @@ def _mps_available() -> bool:
     return getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
 
 
+def cuda_count() -> int:
+    """How many CUDA devices this torch sees (0 on a CPU-only build)."""
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
 def pick_device(name: str = "auto") -> torch.device:
     """The torch device for ``name`` (auto, cpu, cuda, cuda:N, mps); ConfigError when absent here."""
     name = str(name).strip().lower()
@@ -25,11 +34,11 @@ def pick_device(name: str = "auto") -> torch.device:
         raise ConfigError(f"unknown device {name!r}: use {DEVICE_HELP}")
     kind, index = match.group(1), match.group(2)
     if kind == "auto":
-        if torch.cuda.is_available():
+        if cuda_count():
             return torch.device("cuda")
         return torch.device("mps") if _mps_available() else torch.device("cpu")
     if kind == "cuda":
-        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        count = cuda_count()
         if count == 0:
             raise ConfigError(
                 f"--device {name} asked for, but this torch has no CUDA device (install a CUDA build of torch)"
@@ -45,8 +54,7 @@ def local_devices(spec: str, workers: int | None = None) -> list[str]:
     """The device of each local worker: ``auto`` = every CUDA GPU (else CPU ``workers`` times), or a
     comma list (``cuda:0,cuda:1``), each checked; ``workers`` more than listed reuses them in turn."""
     if spec.strip().lower() == "auto":
-        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        names = [f"cuda:{i}" for i in range(count)] or ["mps" if _mps_available() else "cpu"]
+        names = [f"cuda:{i}" for i in range(cuda_count())] or ["mps" if _mps_available() else "cpu"]
     else:
         names = [part.strip().lower() for part in spec.split(",") if part.strip()]
         if not names:

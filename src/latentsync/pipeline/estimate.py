@@ -359,13 +359,15 @@ def explained_oom(exc: BaseException, options, budget: MemoryBudget) -> OutOfMem
 
 def reports_out_of_memory(run: Callable) -> Callable:
     """Decorates ``run(options, models=None, ...)``: on CUDA the estimate is checked against the free
-    memory first; an out-of-memory inside becomes one :class:`OutOfMemory` with the numbers and advice."""
+    memory first (only before loading: loaded weights already hold their part); an out-of-memory inside
+    becomes one :class:`OutOfMemory` with the numbers and advice."""
 
     @functools.wraps(run)
     def wrapper(options, models=None, *args, **kwargs):
         budget = memory_budget(options, models)
         try:
-            check_fits(options, budget)
+            if models is None:
+                check_fits(options, budget)
             return run(options, models, *args, **kwargs)
         except BaseException as exc:  # noqa: BLE001 - only out-of-memory is rewritten
             oom = explained_oom(exc, options, budget)

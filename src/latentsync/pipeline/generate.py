@@ -23,8 +23,7 @@ import torch.nn.functional as F
 from diffusers import AutoencoderKL, DDIMScheduler
 
 from latentsync.config import scheduler_config
-from latentsync.models.vae import SCALING_FACTOR as VAE_SCALING_FACTOR
-from latentsync.models.vae import SHIFT_FACTOR as VAE_SHIFT_FACTOR
+from latentsync.models.vae import decode_latents, encode_pixels
 from latentsync.pipeline.fast_paths import autocast_context
 from latentsync.pipeline.oom import memory_stage
 from latentsync.pipeline.timing import NO_TIMES, StageTimes
@@ -92,18 +91,11 @@ class LipsyncGenerator:
         return x.split(self.vae_frames) if self.vae_frames else (x,)
 
     def _encode(self, pixels: torch.Tensor) -> torch.Tensor:
-        means = [
-            self.vae.encode(part.to(self.device, self.vae.dtype)).latent_dist.mean
-            for part in self._vae_batches(pixels)
-        ]
-        return (torch.cat(means) - VAE_SHIFT_FACTOR) * VAE_SCALING_FACTOR
+        parts = [encode_pixels(self.vae, part.to(self.device)) for part in self._vae_batches(pixels)]
+        return torch.cat(parts)
 
     def _decode(self, latents: torch.Tensor) -> torch.Tensor:
-        parts = [
-            self.vae.decode(part.to(self.vae.dtype) / VAE_SCALING_FACTOR + VAE_SHIFT_FACTOR).sample
-            for part in self._vae_batches(latents)
-        ]
-        return torch.cat(parts)
+        return torch.cat([decode_latents(self.vae, part) for part in self._vae_batches(latents)])
 
     def _unet_call(self, unet_in: torch.Tensor, t: torch.Tensor, audio: torch.Tensor) -> torch.Tensor:
         return self.unet(unet_in, t, encoder_hidden_states=audio).sample.float()

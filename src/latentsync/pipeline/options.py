@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 
 from latentsync.face.blend_region import DEFAULT_BLEND
@@ -12,6 +12,19 @@ from latentsync.weights import DEFAULT_MODEL
 
 UNET_CONFIG_FOR_MODEL = {"1.6": "stage2_512", "1.5": "stage2"}
 MODEL_FPS = 25.0  # the published weights' training frame rate (see pipeline/retime.py)
+# The options that decide which weights are loaded, on which device, in which dtype: runs that agree
+# on these share one loaded model set (the API's LipSync, the app's and batch's model caches).
+MODEL_FIELDS = (
+    "model",
+    "unet_config",
+    "unet_checkpoint",
+    "vae",
+    "whisper",
+    "device",
+    "dtype",
+    "offload",
+    "autocast",
+)
 
 
 @dataclass
@@ -72,6 +85,43 @@ class InferenceOptions:
     def unet_config_name(self) -> str:
         return self.unet_config or UNET_CONFIG_FOR_MODEL[self.model]
 
+    def model_key(self) -> tuple[str, ...]:
+        """Equal for runs that can share loaded models (see ``MODEL_FIELDS``)."""
+        values = {name: getattr(self, name) for name in MODEL_FIELDS}
+        values["unet_config"] = self.unet_config_name  # omitted = the model's own config
+        return tuple(str(values[name]) for name in MODEL_FIELDS)
+
+    def validate(self) -> None:
+        """Reject settings no run can use, with the CLI flag's name (ConfigError: one line, exit 2)."""
+        from latentsync.errors import ConfigError
+        from latentsync.pipeline.device import pick_device
+        from latentsync.pipeline.offload import check_offload
+
+        pick_device(self.device)  # a missing GPU is one line now, not after the inputs were read
+        if not 1 <= self.steps <= 1000:
+            raise ConfigError(f"--steps must be between 1 and 1000, got {self.steps}")
+        if self.batch_chunks < 1:
+            raise ConfigError(f"--batch-chunks must be >= 1, got {self.batch_chunks}")
+        if self.fps is not None and not 1 <= self.fps <= 240:
+            raise ConfigError(f"--fps must be between 1 and 240, got {self.fps}")
+        if not 0 <= self.enhancer_strength <= 1:
+            raise ConfigError(f"--enhancer-strength must be between 0 and 1, got {self.enhancer_strength}")
+        if not 0 <= self.crf <= 51:
+            raise ConfigError(f"--crf must be between 0 and 51, got {self.crf}")
+        if self.segment_chunks < 1:
+            raise ConfigError(f"--segment-chunks must be >= 1, got {self.segment_chunks}")
+        if self.face_threshold is not None and not 0 < self.face_threshold <= 1:
+            raise ConfigError(f"--face-threshold must be in (0, 1], got {self.face_threshold}")
+        if self.min_face_frames < 1:
+            raise ConfigError(f"--min-face-frames must be >= 1, got {self.min_face_frames}")
+        if self.face_index is not None and self.face_index < 0:
+            raise ConfigError(f"--face-index must be >= 0, got {self.face_index}")
+        check_offload(self.offload)
+        if self.compile and self.offload == "sequential":
+            raise ConfigError(
+                "--compile does not work with --offload sequential (its per-layer hooks): use one"
+            )
+
     def fingerprint(self, device_type: str | None = None, torch_dtype: object = None) -> str:
         """Identifies inputs + every option that changes output pixels (for resuming safely).
 
@@ -117,3 +167,22 @@ class InferenceOptions:
             stat = path.stat()
             data[name] = f"{path.resolve()}:{stat.st_size}:{int(stat.st_mtime)}"
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def option_default(name: str):
+    """The default of an ``InferenceOptions`` field: the one source the CLI flags and the app's form use."""
+    for f in fields(InferenceOptions):
+        if f.name == name:
+            if f.default is MISSING:
+                raise KeyError(f"InferenceOptions.{name} has no default")
+            return f.default
+    raise KeyError(f"InferenceOptions has no field {name!r}")
+
+
+def fps_timelines(fps: str | float | None) -> tuple[float | None, float | None]:
+    """``--fps`` (model, source or a rate) -> (output rate or None = the source's, UNet rate or None = the output's)."""
+    if fps == "source":
+        return None, None
+    if fps in (None, "model"):
+        return None, MODEL_FPS
+    return float(fps), MODEL_FPS

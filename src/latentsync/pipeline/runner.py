@@ -35,7 +35,7 @@ from latentsync.pipeline.faces import FaceStage, FrameItem
 from latentsync.pipeline.fast_paths import apply_fast_paths, attach_deepcache
 from latentsync.pipeline.generate import LipsyncGenerator, initial_noise
 from latentsync.pipeline.journal import Journal, Segment, work_dir_for
-from latentsync.pipeline.models import InferenceModels, load_inference_models
+from latentsync.pipeline.model_loading import InferenceModels, load_inference_models
 from latentsync.pipeline.oom import memory_stage
 from latentsync.pipeline.options import InferenceOptions
 from latentsync.pipeline.retime import Retimer

@@ -15,14 +15,14 @@ from latentsync.train.sampling import StepBatchSampler
 logger = logging.getLogger(__name__)
 
 
-def get(config: DictConfig, dotted: str, default=None):
+def setting(config: DictConfig, dotted: str, default=None):
     """``config.a.b`` or ``default`` when the key is absent, null or empty."""
     value = OmegaConf.select(config, dotted, default=None)
     return default if value is None or value == "" else value
 
 
 def output_dir(config: DictConfig) -> Path:
-    path = Path(str(get(config, "data.train_output_dir", "outputs/train")))
+    path = Path(str(setting(config, "data.train_output_dir", "outputs/train")))
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -30,11 +30,11 @@ def output_dir(config: DictConfig) -> Path:
 def aux_weight(config: DictConfig, key: str, aux_key: str, disable_hint: str = "") -> Path:
     """An explicit config path, else the shared resolver (``ckpt.aux_dir`` / ``--aux-dir``, checkpoints
     dirs, HF cache, download); missing, one error with the fix and how to train without it."""
-    given = get(config, key)
+    given = setting(config, key)
     if given:
         return Path(str(given))
     try:
-        return weights.resolve_aux([aux_key], get(config, "ckpt.aux_dir"))[aux_key]
+        return weights.resolve_aux([aux_key], setting(config, "ckpt.aux_dir"))[aux_key]
     except MissingWeightsError as exc:
         raise MissingWeightsError(exc.missing, f"{exc} (or set {key}){disable_hint}") from None
 
@@ -43,7 +43,7 @@ def model_weight(config: DictConfig, key: str, spec_key: str, needed_for: str, d
     """VAE / Whisper path: config key, else the weights resolver (local or download)."""
     specs = [s for s in weights.model_files() if s.key == spec_key]
     try:
-        return weights.resolve(specs, {spec_key: get(config, key)})[spec_key]
+        return weights.resolve(specs, {spec_key: setting(config, key)})[spec_key]
     except MissingWeightsError as exc:
         raise MissingWeightsError(
             exc.missing, f"{needed_for} needs {spec_key} weights: set {key} ({exc}){disable_hint}"

@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 from omegaconf import DictConfig
 
+from latentsync.pipeline.device import pick_device
 from latentsync.train.checkpoints import checkpoint_path, save_checkpoint, set_rng_state
 from latentsync.train.plots import plot_curves
 
@@ -24,18 +25,15 @@ def make_accelerator(config: DictConfig, output_dir: Path, accumulation: int, fi
     from accelerate import Accelerator
     from accelerate.utils import DistributedDataParallelKwargs, InitProcessGroupKwargs, ProjectConfiguration
 
+    device = pick_device("auto")
     precision = str(config.run.get("mixed_precision", "") or "")
     if not precision:
-        precision = (
-            "fp16"
-            if config.run.get("mixed_precision_training", False) and torch.cuda.is_available()
-            else "no"
-        )
+        mixed = config.run.get("mixed_precision_training", False)
+        precision = "fp16" if mixed and device.type == "cuda" else "no"
     log_with = "tensorboard" if config.run.get("tensorboard", True) else None
     # Without cpu=True, Accelerate ignores a torchrun/gloo launch on machines with no GPU.
-    no_gpu = not torch.cuda.is_available() and not torch.backends.mps.is_available()
     return Accelerator(
-        cpu=no_gpu,
+        cpu=device.type == "cpu",
         mixed_precision=precision,
         gradient_accumulation_steps=accumulation,
         log_with=log_with,

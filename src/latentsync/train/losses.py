@@ -6,8 +6,6 @@ import torch
 import torch.nn.functional as F
 from einops import rearrange
 
-from latentsync.models.vae import SCALING_FACTOR
-
 
 def cosine_loss(vision_embeds: torch.Tensor, audio_embeds: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Binary cross-entropy of the cosine similarity against ``y`` (1 = in sync), per sample.
@@ -70,15 +68,6 @@ def mixed_noise(
     shared_std = (alpha**2 / (1 + alpha**2)) ** 0.5
     independent_std = (1 / (1 + alpha**2)) ** 0.5
     return draw() * independent_std + shared * shared_std
-
-
-def vae_sample(vae, pixels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """[N, 3, H, W] pixels -> scaled latents: a posterior sample (mean + std * eps), as the original
-    trains on, with eps from the CPU ``generator`` (never the global RNG, so resumes are exact)."""
-    with torch.no_grad():
-        posterior = vae.encode(pixels).latent_dist
-        eps = torch.randn(posterior.mean.shape, generator=generator).to(posterior.mean)
-        return (posterior.mean + posterior.std * eps) * SCALING_FACTOR
 
 
 def step_generator(seed: int, micro: int, rank: int) -> torch.Generator:

@@ -11,10 +11,11 @@ from omegaconf import DictConfig
 from latentsync.errors import ConfigError
 from latentsync.models.checkpoint_io import load_strict
 from latentsync.models.stable_syncnet import StableSyncNet
+from latentsync.models.vae import encode_pixels, load_vae
 from latentsync.train.audio_cache import ClipAudio
 from latentsync.train.checkpoints import load_checkpoint
 from latentsync.train.clips import list_clips
-from latentsync.train.common import get, model_weight, output_dir, save_config, step_loader
+from latentsync.train.common import model_weight, output_dir, save_config, setting, step_loader
 from latentsync.train.loop import (
     StepLoop,
     TrainResult,
@@ -27,7 +28,6 @@ from latentsync.train.losses import (
     offsets_loss,
     step_generator,
     syncnet_visual_input,
-    vae_sample,
 )
 from latentsync.train.syncnet_dataset import SyncNetDataset
 
@@ -41,29 +41,27 @@ class SyncNetTrainer:
     def __init__(self, config: DictConfig):
         self.config = config
         self.out = output_dir(config)
-        self.accumulation = int(get(config, "data.gradient_accumulation_steps", 1))
+        self.accumulation = int(setting(config, "data.gradient_accumulation_steps", 1))
         self.accelerator = make_accelerator(config, self.out, self.accumulation)
         from accelerate.utils import set_seed
 
-        self.seed = int(get(config, "run.seed", 42))
+        self.seed = int(setting(config, "run.seed", 42))
         set_seed(self.seed + self.accelerator.process_index)
         self.device = self.accelerator.device
-        self.latent_space = bool(get(config, "data.latent_space", False))
-        self.lower_half = bool(get(config, "data.lower_half", not self.latent_space))
+        self.latent_space = bool(setting(config, "data.latent_space", False))
+        self.lower_half = bool(setting(config, "data.lower_half", not self.latent_space))
         self.vae = self._load_vae() if self.latent_space else None
-        objective = str(get(config, "run.sync_objective", "pairs"))
+        objective = str(setting(config, "run.sync_objective", "pairs"))
         if objective not in ("pairs", "offsets"):
             raise ConfigError(f"run.sync_objective must be 'pairs' or 'offsets', got {objective!r}")
         self.offsets = (
-            [int(o) for o in get(config, "data.sync_offsets", DEFAULT_OFFSETS)]
+            [int(o) for o in setting(config, "data.sync_offsets", DEFAULT_OFFSETS)]
             if objective == "offsets"
             else None
         )
-        self.temperature = float(get(config, "run.offsets_temperature", 0.1))
+        self.temperature = float(setting(config, "run.offsets_temperature", 0.1))
 
     def _load_vae(self):
-        from latentsync.pipeline.models import load_vae
-
         path = model_weight(self.config, "ckpt.vae_path", "vae", "the latent SyncNet", "")
         return load_vae(path, self.device, torch.float32)
 
@@ -72,15 +70,15 @@ class SyncNetTrainer:
     ) -> SyncNetDataset:
         data = self.config.data
         return SyncNetDataset(
-            list_clips(get(self.config, fileslist_key), get(self.config, dir_key)),
+            list_clips(setting(self.config, fileslist_key), setting(self.config, dir_key)),
             resolution=int(data.resolution),
             num_frames=int(data.num_frames),
-            fps=float(get(self.config, "data.video_fps", 25)),
-            audio=ClipAudio(get(self.config, "data.audio_mel_cache_dir") or self.out / "cache" / "mel"),
+            fps=float(setting(self.config, "data.video_fps", 25)),
+            audio=ClipAudio(setting(self.config, "data.audio_mel_cache_dir") or self.out / "cache" / "mel"),
             seed=seed,
-            cache_clips=int(get(self.config, "data.cache_clips", 8)),
-            length=int(get(self.config, "data.num_train_samples", 10**9)),
-            min_shift=int(get(self.config, "data.min_negative_shift", 1)),
+            cache_clips=int(setting(self.config, "data.cache_clips", 8)),
+            length=int(setting(self.config, "data.num_train_samples", 10**9)),
+            min_shift=int(setting(self.config, "data.min_negative_shift", 1)),
             offsets=offsets,
         )
 
@@ -92,7 +90,7 @@ class SyncNetTrainer:
         """[B, F, 3, H, W] pixels -> SyncNet input (VAE latents, a posterior sample, for the latent config)."""
         if self.vae is not None:
             flat = rearrange(frames, "b f c h w -> (b f) c h w")
-            latents = vae_sample(self.vae, flat, generator or self.step_generator(0))
+            latents = encode_pixels(self.vae, flat, generator or self.step_generator(0))
             frames = rearrange(latents, "(b f) c h w -> b f c h w", f=frames.shape[1])
         return syncnet_visual_input(frames, self.lower_half)
 
@@ -112,11 +110,12 @@ class SyncNetTrainer:
     def train(self) -> TrainResult:
         config, acc = self.config, self.accelerator
         model = StableSyncNet(
-            config.model, gradient_checkpointing=bool(get(config, "run.enable_gradient_checkpointing", False))
+            config.model,
+            gradient_checkpointing=bool(setting(config, "run.enable_gradient_checkpointing", False)),
         )
         model.train()
         optimizer = torch.optim.AdamW(model.parameters(), lr=float(config.optimizer.lr))
-        max_steps = int(get(config, "run.max_train_steps", 1000))
+        max_steps = int(setting(config, "run.max_train_steps", 1000))
         scheduler = make_lr_scheduler(config, optimizer, max_steps)
         loop = StepLoop(
             acc,
@@ -125,12 +124,12 @@ class SyncNetTrainer:
             scheduler,
             self.out,
             max_steps,
-            save_every=int(get(config, "ckpt.save_ckpt_steps", 2500)),
-            max_grad_norm=float(get(config, "optimizer.max_grad_norm", 1.0)),
+            save_every=int(setting(config, "ckpt.save_ckpt_steps", 2500)),
+            max_grad_norm=float(setting(config, "optimizer.max_grad_norm", 1.0)),
             accumulation=self.accumulation,
             name="syncnet",
         )
-        resume = get(config, "ckpt.resume_ckpt_path")
+        resume = setting(config, "ckpt.resume_ckpt_path")
         if resume:
             state, step, sidecar = load_checkpoint(resume)
             load_strict(model, state, f"SyncNet checkpoint {resume}")
@@ -144,7 +143,7 @@ class SyncNetTrainer:
             int(config.data.batch_size),
             acc,
             loop.global_step * self.accumulation,
-            int(get(config, "data.num_workers", 0)),
+            int(setting(config, "data.num_workers", 0)),
         )
         loop.model, loop.optimizer = prepare_for_training(acc, model, optimizer, loader)
         validate = self._validator(loop)
@@ -156,15 +155,15 @@ class SyncNetTrainer:
         return loop.run(iter(loader), step_loss, validate)
 
     def _validator(self, loop: StepLoop):
-        every = int(get(self.config, "run.validation_steps", 0))
-        has_val = get(self.config, "data.val_fileslist") or get(self.config, "data.val_data_dir")
+        every = int(setting(self.config, "run.validation_steps", 0))
+        has_val = setting(self.config, "data.val_fileslist") or setting(self.config, "data.val_data_dir")
         if every <= 0 or not has_val:
             logger.info(
                 "no SyncNet validation (set data.val_fileslist or data.val_data_dir and run.validation_steps)"
             )
             return None
         val_set = self.dataset("data.val_fileslist", "data.val_data_dir", self.seed + 10**6)
-        samples = int(get(self.config, "data.num_val_samples", 256))
+        samples = int(setting(self.config, "data.num_val_samples", 256))
         batch_size = min(int(self.config.data.batch_size), 64)
 
         def on_step(step: int) -> None:

@@ -20,15 +20,14 @@ import torch.nn.functional as F
 from einops import rearrange
 from omegaconf import DictConfig
 
-from latentsync.models.vae import SCALING_FACTOR
-from latentsync.train.common import get
+from latentsync.models.vae import decode_latents, encode_pixels
+from latentsync.train.common import setting
 from latentsync.train.losses import (
     cosine_loss,
     lower_half,
     mixed_noise,
     one_step_x0,
     syncnet_visual_input,
-    vae_sample,
 )
 
 LOSS_TERMS = ("recon", "sync", "lpips", "trepa")
@@ -37,10 +36,10 @@ LOSS_TERMS = ("recon", "sync", "lpips", "trepa")
 def loss_weights(config: DictConfig) -> dict[str, float]:
     """The ``run.*_loss_weight`` of each term (defaults: reconstruction only)."""
     return {
-        "recon": float(get(config, "run.recon_loss_weight", 1.0)),
-        "sync": float(get(config, "run.sync_loss_weight", 0.0)),
-        "lpips": float(get(config, "run.perceptual_loss_weight", 0.0)),
-        "trepa": float(get(config, "run.trepa_loss_weight", 0.0)),
+        "recon": float(setting(config, "run.recon_loss_weight", 1.0)),
+        "sync": float(setting(config, "run.sync_loss_weight", 0.0)),
+        "lpips": float(setting(config, "run.perceptual_loss_weight", 0.0)),
+        "trepa": float(setting(config, "run.trepa_loss_weight", 0.0)),
     }
 
 
@@ -86,14 +85,14 @@ class UNetObjective:
         cls, config: DictConfig, vae, scheduler, sync=None, lpips=None, trepa=None
     ) -> UNetObjective:
         """The objective a UNet config asks for, with the (frozen) models the trainer loaded."""
-        mixed = bool(get(config, "run.use_mixed_noise", False))
+        mixed = bool(setting(config, "run.use_mixed_noise", False))
         return cls(
             vae=vae,
             scheduler=scheduler,
             num_frames=int(config.data.num_frames),
             weights=loss_weights(config),
-            pixel_supervise=bool(get(config, "run.pixel_space_supervise", False)),
-            mixed_noise_alpha=float(get(config, "run.mixed_noise_alpha", 1.0)) if mixed else None,
+            pixel_supervise=bool(setting(config, "run.pixel_space_supervise", False)),
+            mixed_noise_alpha=float(setting(config, "run.mixed_noise_alpha", 1.0)) if mixed else None,
             audio_layer=bool(config.model.get("add_audio_layer", True)),
             sync=sync,
             lpips=lpips,
@@ -102,7 +101,7 @@ class UNetObjective:
 
     def encode(self, pixels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """[B, F, 3, H, W] -> scaled latents [B, 4, F, h, w] (a posterior sample, as the original)."""
-        latents = vae_sample(self.vae, rearrange(pixels, "b f c h w -> (b f) c h w"), generator)
+        latents = encode_pixels(self.vae, rearrange(pixels, "b f c h w -> (b f) c h w"), generator)
         return rearrange(latents, "(b f) c h w -> b c f h w", f=self.num_frames)
 
     def step(
@@ -151,7 +150,7 @@ class UNetObjective:
         return self.pixel_supervise and any(m is not None for m in (self.sync, self.lpips, self.trepa))
 
     def _decode(self, pred_latents: torch.Tensor) -> torch.Tensor:
-        return self.vae.decode(rearrange(pred_latents, "b c f h w -> (b f) c h w") / SCALING_FACTOR).sample
+        return decode_latents(self.vae, rearrange(pred_latents, "b c f h w -> (b f) c h w"))
 
     def _sync_loss(self, pred_pixels, pred_latents, mel) -> torch.Tensor:
         sync, n = self.sync, self.num_frames

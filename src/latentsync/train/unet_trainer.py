@@ -15,11 +15,13 @@ from latentsync.config import load_config, to_plain
 from latentsync.errors import ConfigError, MissingWeightsError
 from latentsync.models.stable_syncnet import load_stable_syncnet
 from latentsync.models.unet_io import build_unet, load_unet
+from latentsync.models.vae import load_vae
+from latentsync.pipeline.device import pick_dtype
 from latentsync.pipeline.generate import make_scheduler
 from latentsync.train.audio_cache import ClipAudio
 from latentsync.train.checkpoints import load_checkpoint
 from latentsync.train.clips import list_clips
-from latentsync.train.common import aux_weight, get, model_weight, output_dir, save_config, step_loader
+from latentsync.train.common import aux_weight, model_weight, output_dir, save_config, setting, step_loader
 from latentsync.train.loop import (
     StepLoop,
     TrainResult,
@@ -56,25 +58,25 @@ class UNetTrainer:
         self.config_path = config_path
         self.out = output_dir(config)
         self.run = config.run
-        self.accumulation = int(get(config, "data.gradient_accumulation_steps", 1))
+        self.accumulation = int(setting(config, "data.gradient_accumulation_steps", 1))
         self.accelerator = make_accelerator(
             config,
             self.out,
             self.accumulation,
-            find_unused=bool(get(config, "run.find_unused_parameters", False)),
+            find_unused=bool(setting(config, "run.find_unused_parameters", False)),
         )
         from accelerate.utils import set_seed
 
-        self.seed = int(get(config, "run.seed", 1247))
+        self.seed = int(setting(config, "run.seed", 1247))
         set_seed(self.seed + self.accelerator.process_index)
         self.device = self.accelerator.device
         self.num_frames = int(config.data.num_frames)
         self.resolution = int(config.data.resolution)
-        self.pixel_supervise = bool(get(config, "run.pixel_space_supervise", False))
+        self.pixel_supervise = bool(setting(config, "run.pixel_space_supervise", False))
         self.weights = loss_weights(config)
         self.audio_layer = bool(config.model.get("add_audio_layer", True))
         self.use_syncnet = (
-            self.audio_layer and bool(get(config, "run.use_syncnet", False)) and self.weights["sync"] != 0
+            self.audio_layer and bool(setting(config, "run.use_syncnet", False)) and self.weights["sync"] != 0
         )
         self.scheduler = make_scheduler()
         self._load_frozen_models()
@@ -82,8 +84,6 @@ class UNetTrainer:
 
     # ---- frozen models -------------------------------------------------------------------
     def _load_frozen_models(self) -> None:
-        from latentsync.pipeline.models import load_vae
-
         vae_path = model_weight(self.config, "ckpt.vae_path", "vae", "UNet training", "")
         self.vae = load_vae(vae_path, self.device, torch.float32)
         if self.pixel_supervise:
@@ -101,9 +101,11 @@ class UNetTrainer:
         self.trepa = self._load_trepa() if pixel and self.weights["trepa"] != 0 else None
 
     def _load_syncnet(self):
-        name = get(self.config, "data.syncnet_config_path", "syncnet_16_pixel_attn")
+        name = setting(self.config, "data.syncnet_config_path", "syncnet_16_pixel_attn")
         syncnet_config = load_config(str(name), "syncnet")
-        path = get(self.config, "ckpt.syncnet_ckpt_path") or get(syncnet_config, "ckpt.inference_ckpt_path")
+        path = setting(self.config, "ckpt.syncnet_ckpt_path") or setting(
+            syncnet_config, "ckpt.inference_ckpt_path"
+        )
         if not path:
             from latentsync import weights
 
@@ -128,7 +130,7 @@ class UNetTrainer:
             "vgg16",
             "; or set run.perceptual_loss_weight=0 to train without it",
         )
-        return load_lpips(vgg, get(self.config, "ckpt.lpips_heads_path")).to(self.device)
+        return load_lpips(vgg, setting(self.config, "ckpt.lpips_heads_path")).to(self.device)
 
     def _load_trepa(self):
         from latentsync.train.trepa import VIDEOMAE_G, ViTConfig, load_trepa
@@ -139,15 +141,14 @@ class UNetTrainer:
             "videomae",
             "; or set run.trepa_loss_weight=0 to train without it",
         )
-        overrides = get(self.config, "run.trepa_model")
+        overrides = setting(self.config, "run.trepa_model")
         cfg = ViTConfig(**to_plain(overrides)) if overrides else VIDEOMAE_G
         # fp16 on CUDA as the original holds VideoMAE (ViT-g: 2 GB instead of 4); fp32 elsewhere
-        dtype = torch.float16 if self.device.type == "cuda" else torch.float32
-        return load_trepa(path, cfg).to(self.device, dtype)
+        return load_trepa(path, cfg).to(self.device, pick_dtype("auto", self.device))
 
     # ---- model ---------------------------------------------------------------------------
     def _build_unet(self):
-        resume = get(self.config, "ckpt.resume_ckpt_path")
+        resume = setting(self.config, "ckpt.resume_ckpt_path")
         if not resume:
             return build_unet(self.config), 0, None
         state, step, sidecar = load_checkpoint(resume)
@@ -165,8 +166,8 @@ class UNetTrainer:
     def dataset_audio(self) -> ClipAudio:
         """Mel and Whisper features per clip, cached under the config's cache folders."""
         return ClipAudio(
-            get(self.config, "data.audio_mel_cache_dir") or self.out / "cache" / "mel",
-            get(self.config, "data.audio_embeds_cache_dir") or self.out / "cache" / "whisper",
+            setting(self.config, "data.audio_mel_cache_dir") or self.out / "cache" / "mel",
+            setting(self.config, "data.audio_embeds_cache_dir") or self.out / "cache" / "whisper",
             self.whisper_path,
         )
 
@@ -185,17 +186,17 @@ class UNetTrainer:
         unet.train()
         params = select_trainable(
             unet,
-            list(get(config, "run.trainable_modules", []) or [])
+            list(setting(config, "run.trainable_modules", []) or [])
             if config.model.get("use_motion_module")
             else [],
         )
-        if get(config, "run.enable_gradient_checkpointing", False):
+        if setting(config, "run.enable_gradient_checkpointing", False):
             unet.enable_gradient_checkpointing()
         lr = float(config.optimizer.lr) * (
-            acc.num_processes if get(config, "optimizer.scale_lr", False) else 1
+            acc.num_processes if setting(config, "optimizer.scale_lr", False) else 1
         )
         optimizer = torch.optim.AdamW(params, lr=lr)
-        max_steps = int(get(config, "run.max_train_steps", 1000))
+        max_steps = int(setting(config, "run.max_train_steps", 1000))
         scheduler = make_lr_scheduler(config, optimizer, max_steps)
         logger.info(
             "trainable parameters: %.3f M in %d tensors", sum(p.numel() for p in params) / 1e6, len(params)
@@ -207,8 +208,8 @@ class UNetTrainer:
             scheduler,
             self.out,
             max_steps,
-            save_every=int(get(config, "ckpt.save_ckpt_steps", 10000)),
-            max_grad_norm=float(get(config, "optimizer.max_grad_norm", 1.0)),
+            save_every=int(setting(config, "ckpt.save_ckpt_steps", 10000)),
+            max_grad_norm=float(setting(config, "optimizer.max_grad_norm", 1.0)),
             accumulation=self.accumulation,
             name="unet",
         )
@@ -217,23 +218,23 @@ class UNetTrainer:
             save_config(config, self.out, "unet_config.yaml")
             acc.init_trackers("unet")
         dataset = UNetDataset(
-            list_clips(get(config, "data.train_fileslist"), get(config, "data.train_data_dir")),
+            list_clips(setting(config, "data.train_fileslist"), setting(config, "data.train_data_dir")),
             resolution=self.resolution,
             num_frames=self.num_frames,
-            fps=float(get(config, "data.video_fps", 25)),
+            fps=float(setting(config, "data.video_fps", 25)),
             audio=self.dataset_audio(),
             with_audio_embeds=self.audio_layer,
             with_mel=self.use_syncnet,
             seed=self.seed,
-            cache_clips=int(get(config, "data.cache_clips", 8)),
-            length=int(get(config, "data.num_train_samples", 10**9)),
+            cache_clips=int(setting(config, "data.cache_clips", 8)),
+            length=int(setting(config, "data.num_train_samples", 10**9)),
         )
         loader = step_loader(
             dataset,
             int(config.data.batch_size),
             acc,
             loop.global_step * self.accumulation,
-            int(get(config, "data.num_workers", 0)),
+            int(setting(config, "data.num_workers", 0)),
         )
         loop.model, loop.optimizer = prepare_for_training(acc, unet, optimizer, loader)
         from latentsync.train.validation import UNetValidator

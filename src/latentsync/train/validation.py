@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from latentsync import weights
-from latentsync.train.common import get
+from latentsync.train.common import setting
 
 logger = logging.getLogger(__name__)
 
@@ -49,9 +49,9 @@ class UNetValidator:
         self.trainer = trainer
         self.loop = loop
         config = trainer.config
-        self.every = int(get(config, "run.validation_steps", 0))
-        self.video = get(config, "data.val_video_path")
-        self.audio = get(config, "data.val_audio_path")
+        self.every = int(setting(config, "run.validation_steps", 0))
+        self.video = setting(config, "data.val_video_path")
+        self.audio = setting(config, "data.val_audio_path")
         if self.every > 0 and not (self.video and self.audio):
             logger.info("no UNet validation: data.val_video_path / data.val_audio_path not set")
             self.every = 0
@@ -70,7 +70,7 @@ class UNetValidator:
 
     def validate(self, step: int) -> Path:
         from latentsync.audio.whisper import WhisperFeatures
-        from latentsync.pipeline.models import InferenceModels
+        from latentsync.pipeline.model_loading import InferenceModels
         from latentsync.pipeline.options import InferenceOptions
         from latentsync.pipeline.runner import run_inference
 
@@ -93,8 +93,8 @@ class UNetValidator:
             audio=Path(self.audio),
             output=out,
             unet_config=str(trainer.config_path) if trainer.config_path else None,
-            steps=int(get(trainer.config, "run.inference_steps", 20)),
-            guidance_scale=float(get(trainer.config, "run.guidance_scale", 1.5)),
+            steps=int(setting(trainer.config, "run.inference_steps", 20)),
+            guidance_scale=float(setting(trainer.config, "run.guidance_scale", 1.5)),
             seed=trainer.seed,
             device=str(trainer.device.type),
             resume=False,
@@ -106,7 +106,7 @@ class UNetValidator:
         finally:
             unet.train(was_training)
         logger.info("validation video: %s", out)
-        confidence = sync_confidence(out, get(trainer.config, "ckpt.aux_dir"))
+        confidence = sync_confidence(out, setting(trainer.config, "ckpt.aux_dir"))
         if confidence is not None:
             self.confidences.append(confidence)
             self.loop.history.val_steps.append(step)

@@ -1,7 +1,7 @@
 """Many lip-sync jobs from a CSV, on a Dask cluster or a local one, resumable.
 
-Each worker process keeps one set of loaded models per (model options, device) in a module-level
-cache, so a worker loads the weights once however many jobs it runs. A results CSV records every
+Each worker process keeps one ``LipSync`` per ``InferenceOptions.model_key`` (weights, device,
+dtype) in a module-level cache, so a worker loads the weights once however many jobs it runs. A results CSV records every
 finished row (status ok/error, seconds, error message); on a rerun, rows whose status is ok and
 whose output exists are skipped, failed rows are tried again. Only the client writes the results,
 atomically after every finished job, so a killed batch loses no recorded result.
@@ -18,7 +18,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from latentsync.api import LipSync
 from latentsync.errors import InputError
+from latentsync.pipeline.options import InferenceOptions
 
 logger = logging.getLogger(__name__)
 
@@ -31,17 +33,6 @@ ROW_OPTIONS: dict[str, Callable[[str], object]] = {
     "face_index": int,
 }
 RESULT_COLUMNS = ("row", "video", "audio", "output", "status", "seconds", "error")
-MODEL_KEYS = (
-    "model",
-    "unet_config",
-    "unet_checkpoint",
-    "vae",
-    "whisper",
-    "device",
-    "dtype",
-    "offload",
-    "autocast",
-)
 
 
 @dataclass
@@ -151,8 +142,8 @@ def is_done(job: BatchJob, earlier: dict[str, dict]) -> bool:
 
 # --- worker side -------------------------------------------------------------------------------
 
-_MODELS: dict[tuple, object] = {}
-_MODELS_LOCK = threading.Lock()
+_LIPSYNCS: dict[tuple, LipSync] = {}
+_LIPSYNCS_LOCK = threading.Lock()
 
 
 def worker_device(device: str) -> str:
@@ -174,24 +165,18 @@ def worker_device(device: str) -> str:
     return f"cuda:{index % count}"
 
 
-def cached_models(options):
-    """One loaded model set per (model options, device) in this process."""
-    from latentsync.pipeline.models import load_inference_models
-
-    key = tuple(str(getattr(options, k)) for k in MODEL_KEYS)
-    with _MODELS_LOCK:
-        if key not in _MODELS:
+def cached_lipsync(options: InferenceOptions) -> LipSync:
+    """One loaded ``LipSync`` per model key in this process."""
+    key = options.model_key()
+    with _LIPSYNCS_LOCK:
+        if key not in _LIPSYNCS:
             logger.info("worker %d: loading models %s", os.getpid(), key)
-            _MODELS[key] = load_inference_models(options)
-        return _MODELS[key]
+            _LIPSYNCS[key] = LipSync.for_options(options)
+        return _LIPSYNCS[key]
 
 
 def run_job(job: BatchJob, base_options: dict) -> dict:
     """Run one row (on a worker); never raises: failures come back as status ``error``."""
-    from latentsync.commands.infer import validate
-    from latentsync.pipeline.options import InferenceOptions
-    from latentsync.pipeline.runner import run_inference
-
     started = time.monotonic()
     result = {"row": job.row, "video": str(job.video), "audio": str(job.audio), "output": str(job.output)}
     try:
@@ -199,8 +184,8 @@ def run_job(job: BatchJob, base_options: dict) -> dict:
         settings.update(video=job.video, audio=job.audio, output=job.output, quiet=True)
         settings["device"] = worker_device(settings.get("device", "auto"))
         options = InferenceOptions(**settings)
-        validate(options)
-        run_inference(options, models=cached_models(options))
+        options.validate()
+        cached_lipsync(options).run(options)
         result.update(status="ok", error="")
     except Exception as exc:  # noqa: BLE001 - recorded in the results, the batch goes on
         logger.debug("row %d failed", job.row, exc_info=True)
@@ -212,7 +197,7 @@ def run_job(job: BatchJob, base_options: dict) -> dict:
 # --- client side -------------------------------------------------------------------------------
 
 
-def base_options_dict(options) -> dict:
+def base_options_dict(options: InferenceOptions) -> dict:
     """The batch-wide ``InferenceOptions`` fields (the per-job paths come from the CSV)."""
     data = asdict(options)
     for key in ("video", "audio", "output"):

@@ -11,7 +11,8 @@ from omegaconf import DictConfig
 
 from latentsync import weights
 from latentsync.config import load_config
-from latentsync.errors import CheckpointError, ConfigError
+from latentsync.errors import ConfigError
+from latentsync.models.vae import load_vae
 from latentsync.pipeline.device import pick_device, pick_dtype
 from latentsync.pipeline.options import InferenceOptions
 
@@ -58,16 +59,6 @@ def check_model_matches_config(options: InferenceOptions, config: DictConfig) ->
 def resolve_weight_paths(options: InferenceOptions) -> dict[str, Path]:
     explicit = {"unet": options.unet_checkpoint, "vae": options.vae, "whisper": options.whisper}
     return weights.resolve(weights.model_files(options.model), explicit)
-
-
-def load_vae(path_or_repo: Path | str, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:
-    from diffusers import AutoencoderKL
-
-    try:
-        vae = AutoencoderKL.from_pretrained(str(path_or_repo), torch_dtype=dtype)
-    except (OSError, ValueError) as exc:
-        raise CheckpointError(f"cannot load the VAE from {path_or_repo}: {str(exc).splitlines()[0]}") from exc
-    return vae.to(device).eval().requires_grad_(False)
 
 
 def load_inference_models(options: InferenceOptions) -> InferenceModels:

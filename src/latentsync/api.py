@@ -21,6 +21,7 @@ import difflib
 import gc
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import fields, replace
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from latentsync.face.enhancer import locate_enhancer
 from latentsync.pipeline.estimate import reports_out_of_memory
 from latentsync.pipeline.model_loading import InferenceModels, load_inference_models
 from latentsync.pipeline.options import MODEL_FIELDS, InferenceOptions, fps_timelines
-from latentsync.pipeline.runner import InferenceSummary, ProgressCallback, check_inputs, run_inference
+from latentsync.pipeline.runner import InferenceSummary, check_inputs, run_inference
 from latentsync.pipeline.threads import Cancelled
 from latentsync.pipeline.timing import StageTimes
 from latentsync.weights import DEFAULT_MODEL
@@ -39,6 +40,8 @@ from latentsync.weights import DEFAULT_MODEL
 __all__ = ["Cancelled", "InferenceSummary", "LipSync"]
 
 logger = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, int], None]  # (frames done, frames in total), after each written frame
 
 PATH_FIELDS = ("video", "audio", "output")
 OPTION_NAMES = tuple(f.name for f in fields(InferenceOptions) if f.name not in (*PATH_FIELDS, "extra"))

@@ -28,6 +28,7 @@ from pathlib import Path
 import torch
 
 from latentsync.errors import ConfigError, InputError
+from latentsync.face.enhancer import locate_enhancer
 from latentsync.pipeline.estimate import reports_out_of_memory
 from latentsync.pipeline.model_loading import InferenceModels, load_inference_models
 from latentsync.pipeline.options import MODEL_FIELDS, InferenceOptions, fps_timelines
@@ -112,6 +113,7 @@ class LipSync:
         """One run with models loaded for it and freed after (the CLI): bad inputs fail before loading."""
         options.validate()
         check_inputs(options)
+        options = locate_enhancer(options)
         with cls.for_options(options) as lipsync:
             return lipsync.run(options, progress=progress, cancel=cancel)
 
@@ -158,6 +160,7 @@ class LipSync:
         """Run complete ``options`` (the app and batch build them) on these models."""
         self._check_same_models(options)
         options.validate()
+        options = locate_enhancer(options)
         event = cancel if cancel is not None else threading.Event()
         self._cancel_events.add(event)
         try:

@@ -12,6 +12,18 @@ LS_EXTRAS="${LATENTSYNC_EXTRAS:-app,data,train,dev}"
 LS_TORCH_SPEC="${LATENTSYNC_TORCH_SPEC:-torch==2.13.0}"
 LS_WHISPER_SPEC="${LATENTSYNC_WHISPER_SPEC:-openai-whisper==20250625}"
 
+# The torch + torchvision pair for a venv with the "enhance" extra (test.sh's .venv-enhance): PyPI has
+# no torchvision for the CPU torch above. On x86-64 the pair is a CUDA build (~5.5 GB, runs on CPU too).
+ls_enhance_torch_spec() {
+  if [ -n "${LATENTSYNC_ENHANCE_TORCH_SPEC:-}" ]; then
+    echo "$LATENTSYNC_ENHANCE_TORCH_SPEC"
+  elif [ "$(uname -m)" = aarch64 ]; then
+    echo "torch==2.9.1 torchvision==0.24.1"
+  else
+    echo "torch==2.14.1 torchvision==0.29.1"
+  fi
+}
+
 ls_log() { echo "[bootstrap] $*" >&2; }
 
 ls_pick_python() {
@@ -48,7 +60,9 @@ ls_bootstrap() {
   "${pip[@]}" install --upgrade pip >/dev/null
   if ! "$LS_VENV/bin/python" -c 'import torch' >/dev/null 2>&1; then
     ls_log "installing $LS_TORCH_SPEC"
-    "${pip[@]}" install "$LS_TORCH_SPEC"
+    local torch_specs
+    read -ra torch_specs <<< "$LS_TORCH_SPEC"  # e.g. "torch==2.14.1 torchvision==0.29.1"
+    "${pip[@]}" install "${torch_specs[@]}"
   fi
   # openai-whisper's metadata pulls triton (GPU kernels, hundreds of MB, unused on CPU; CUDA torch
   # brings its own): install every other requirement of pyproject.toml, then whisper with --no-deps

@@ -21,16 +21,18 @@ import difflib
 import gc
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import fields, replace
 from pathlib import Path
 
 import torch
 
 from latentsync.errors import ConfigError, InputError
+from latentsync.face.enhancer import locate_enhancer
 from latentsync.pipeline.estimate import reports_out_of_memory
 from latentsync.pipeline.model_loading import InferenceModels, load_inference_models
 from latentsync.pipeline.options import MODEL_FIELDS, InferenceOptions, fps_timelines
-from latentsync.pipeline.runner import InferenceSummary, ProgressCallback, check_inputs, run_inference
+from latentsync.pipeline.runner import InferenceSummary, check_inputs, run_inference
 from latentsync.pipeline.threads import Cancelled
 from latentsync.pipeline.timing import StageTimes
 from latentsync.weights import DEFAULT_MODEL
@@ -38,6 +40,8 @@ from latentsync.weights import DEFAULT_MODEL
 __all__ = ["Cancelled", "InferenceSummary", "LipSync"]
 
 logger = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, int], None]  # (frames done, frames in total), after each written frame
 
 PATH_FIELDS = ("video", "audio", "output")
 OPTION_NAMES = tuple(f.name for f in fields(InferenceOptions) if f.name not in (*PATH_FIELDS, "extra"))
@@ -109,6 +113,7 @@ class LipSync:
         """One run with models loaded for it and freed after (the CLI): bad inputs fail before loading."""
         options.validate()
         check_inputs(options)
+        options = locate_enhancer(options)
         if options.distributed:  # the workers load the models, not this process
             return run_inference(options, None, progress=progress, cancel=cancel)
         with cls.for_options(options) as lipsync:
@@ -157,6 +162,7 @@ class LipSync:
         """Run complete ``options`` (the app and batch build them) on these models."""
         self._check_same_models(options)
         options.validate()
+        options = locate_enhancer(options)
         event = cancel if cancel is not None else threading.Event()
         self._cancel_events.add(event)
         try:

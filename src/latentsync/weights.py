@@ -103,8 +103,13 @@ _ENHANCERS = {
 
 
 def enhancer_file(name: str) -> WeightFile:
+    """A named face restorer's checkpoint: an auxiliary file, so ``--aux-dir`` is searched for it too."""
     repo, filename = _ENHANCERS[name]
-    return WeightFile(f"enhancer_{name}", repo, filename, "--enhancer")
+    return WeightFile(f"enhancer_{name}", repo, filename, AUX_FLAG)
+
+
+def _is_enhancer(spec: WeightFile) -> bool:
+    return spec.key.startswith("enhancer_")
 
 
 def auxiliary_file(key: str) -> WeightFile:
@@ -218,11 +223,11 @@ def _is_aux(spec: WeightFile) -> bool:
 
 def _how_to_supply(spec: WeightFile, version_hint: str, aux_keys: list[str]) -> str:
     """The fix for one missing file; auxiliary files share one download command naming them all."""
-    if spec.key.startswith("enhancer_"):
+    if _is_enhancer(spec):
         name = spec.key.removeprefix("enhancer_")
         return (
-            f"--enhancer PATH, or `latentsync download --enhancer {name}` while online, "
-            f"or put it under ./checkpoints/{spec.local_path}"
+            f"`latentsync download --enhancer {name}` while online, or {AUX_FLAG} DIR holding "
+            f"{Path(spec.filename).name}, or --enhancer PATH, or put it under ./checkpoints/{spec.local_path}"
         )
     if _is_aux(spec):
         command = f"latentsync download --auxiliary {' '.join(aux_keys)}"
@@ -309,13 +314,14 @@ def resolve_aux(
 def _missing_error(
     missing: list[tuple[str, WeightFile, str | None]], unreachable: str | None, aux_dir
 ) -> MissingWeightsError:
-    aux_keys = [spec.key for _, spec, _ in missing if _is_aux(spec)]
+    aux_keys = [spec.key for _, spec, _ in missing if _is_aux(spec) and not _is_enhancer(spec)]
+    searched_aux_dir = aux_dir and any(_is_aux(spec) for _, spec, _ in missing)
     pairs = [
         (what, f"{spec.flag} with an existing path" if hint is None else _how_to_supply(spec, hint, aux_keys))
         for what, spec, hint in missing
     ]
     reason = unreachable or ("offline mode is on" if is_offline() else "")  # why nothing was downloaded
-    why = "; ".join(filter(None, [reason, f"not in {AUX_FLAG} {aux_dir}" if aux_keys and aux_dir else ""]))
+    why = "; ".join(filter(None, [reason, f"not in {AUX_FLAG} {aux_dir}" if searched_aux_dir else ""]))
     lines = "; ".join(f"{what} (supply with {how})" for what, how in pairs)
     message = f"missing weights{f' ({why})' if why else ''}: {lines}"
     return MissingWeightsError(pairs, message=message, reason=reason)

@@ -16,7 +16,7 @@ from latentsync import weights
 from latentsync.errors import ConfigError, MissingWeightsError
 from latentsync.face.enhancer import FaceEnhancer, enhancer_path, paste_size
 from tests.foundation.test_weights import _cli
-from tests.helpers.enhancer_models import needs_spandrel, write_codeformer, write_gfpgan, write_small_sr
+from tests.helpers.enhancer_models import needs_spandrel, write_small_sr
 from tests.helpers.fake_hub import fake_hub
 
 REPO = Path(__file__).resolve().parents[2]
@@ -110,21 +110,6 @@ def test_download_enhancer_from_stand_in_hub_then_resolves_offline(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert Path(out.stdout.strip()) == tmp_path / "ckpt" / spec.filename
-
-
-@needs_spandrel
-@pytest.mark.slow
-def test_deterministic_gfpgan_and_codeformer_checkpoints_load_by_path(tmp_path):
-    """Full-size state dicts (the published layouts) detected by spandrel; one GFPGAN restore."""
-    gfpgan = FaceEnhancer(write_gfpgan(tmp_path / "GFPGANv1.4.pth"), dtype=torch.float16)
-    assert gfpgan.descriptor.architecture.id == "GFPGAN" and gfpgan.scale == 1
-    assert gfpgan.dtype == torch.float32  # GFPGAN declares fp16 unsafe: it stays fp32
-    faces = _faces(1, 128)
-    restored = gfpgan.restore(faces, 420, 560)
-    assert restored.shape == (1, 3, 512, 384) and torch.isfinite(restored).all()
-    (tmp_path / "GFPGANv1.4.pth").unlink()
-    codeformer = FaceEnhancer(write_codeformer(tmp_path / "codeformer.pth"))
-    assert codeformer.descriptor.architecture.id == "CodeFormer" and codeformer.scale == 1
 
 
 def test_cli_enhancer_name_missing_offline_exits_2_with_one_line(tmp_path):

@@ -12,13 +12,19 @@ face. When the network upscales, the result is kept at the crop's size *in the o
 from __future__ import annotations
 
 import logging
+import os
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from latentsync.errors import ConfigError
+
+if TYPE_CHECKING:
+    from latentsync.pipeline.options import InferenceOptions
 
 logger = logging.getLogger(__name__)
 
@@ -42,17 +48,26 @@ def _spandrel():
     return spandrel
 
 
-def enhancer_path(choice: str, allow_download: bool = True) -> Path:
-    """``--enhancer`` value -> checkpoint file: a known name through the weights resolver, or a path."""
+def enhancer_path(choice: str, allow_download: bool = True, aux_dir: str | os.PathLike | None = None) -> Path:
+    """``--enhancer`` value -> checkpoint file: a known name through the weights resolver (``--aux-dir``
+    first, like every auxiliary file), or a path."""
     from latentsync import weights
 
     if choice in ENHANCER_NAMES:
         spec = weights.enhancer_file(choice)
-        return weights.resolve([spec], allow_download=allow_download)[spec.key]
+        return weights.resolve([spec], allow_download=allow_download, aux_dir=aux_dir)[spec.key]
     path = Path(choice).expanduser()
     if not path.is_file():
         raise ConfigError(f"--enhancer {choice}: not a file and not one of {', '.join(ENHANCER_NAMES)}")
     return path
+
+
+def locate_enhancer(options: InferenceOptions) -> InferenceOptions:
+    """``options`` with a named enhancer replaced by its checkpoint's path, looked up like every
+    auxiliary file (``--aux-dir`` first): a missing file is one line before any model is loaded."""
+    if not options.enhancer:
+        return options
+    return replace(options, enhancer=str(enhancer_path(options.enhancer, aux_dir=options.aux_dir)))
 
 
 def paste_size(crop_width: int, crop_height: int, frame_to_crop: np.ndarray) -> tuple[int, int]:

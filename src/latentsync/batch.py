@@ -152,7 +152,9 @@ def base_options_dict(options: InferenceOptions) -> dict:
 
 def job_options(job: BatchJob, base_options: dict) -> InferenceOptions:
     settings = dict(base_options, **job.overrides)
-    settings.update(video=job.video, audio=job.audio, output=job.output, quiet=True, workers=1, scheduler=None)
+    settings.update(
+        video=job.video, audio=job.audio, output=job.output, quiet=True, workers=1, scheduler=None
+    )
     options = InferenceOptions(**settings)
     options.validate()
     return options
@@ -175,7 +177,12 @@ class _Row:
         self.job = job
         self.segmented = None
         self.futures: list = []
-        self.result = {"row": job.row, "video": str(job.video), "audio": str(job.audio), "output": str(job.output)}
+        self.result = {
+            "row": job.row,
+            "video": str(job.video),
+            "audio": str(job.audio),
+            "output": str(job.output),
+        }
         self.started = time.monotonic()
 
     def ended(self, error: BaseException | None) -> dict:

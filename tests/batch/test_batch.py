@@ -78,7 +78,8 @@ def test_models_load_once_per_options_and_device(monkeypatch):
     loads = []
     monkeypatch.setattr(workers, "_MODELS", {})
     monkeypatch.setattr(
-        "latentsync.pipeline.model_loading.load_inference_models", lambda options: loads.append(options) or object()
+        "latentsync.pipeline.model_loading.load_inference_models",
+        lambda options: loads.append(options) or object(),
     )
     first = InferenceOptions(video="a.mp4", audio="a.wav", output="a_out.mp4", device="cpu")
     again = InferenceOptions(video="b.mp4", audio="b.wav", output="b_out.mp4", device="cpu", seed=3, steps=5)
@@ -97,7 +98,9 @@ def test_one_long_job_is_shared_by_two_workers(jobs_dir, tiny_models):
         ["video", "audio", "output"],
         [["long.mp4", "long.wav", "out/a.mp4"], ["long.mp4", "long.wav", "out/b.mp4"]],
     )
-    base = batch.base_options_dict(tiny_options(tiny_models, Path("x"), Path("x"), Path("x"), segment_chunks=1))
+    base = batch.base_options_dict(
+        tiny_options(tiny_models, Path("x"), Path("x"), Path("x"), segment_chunks=1)
+    )
     written: list[tuple[str, int]] = []
     from latentsync.pipeline.journal import Journal
 

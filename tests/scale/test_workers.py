@@ -32,7 +32,9 @@ def clip(tmp_path_factory):
 
 def _options(tiny_models, clip, out, **kw):
     kw.setdefault("segment_chunks", 1)
-    return tiny_options(tiny_models, clip / "clip.mp4", clip / "speech.wav", out, face_detector="mediapipe", **kw)
+    return tiny_options(
+        tiny_models, clip / "clip.mp4", clip / "speech.wav", out, face_detector="mediapipe", **kw
+    )
 
 
 def test_two_workers_write_the_frames_of_one_process(tmp_path, tiny_models, clip):
@@ -49,7 +51,9 @@ def test_two_workers_write_the_frames_of_one_process(tmp_path, tiny_models, clip
     assert not np.array_equal(one[5], source[5])  # the mouth was really regenerated
 
 
-def test_a_killed_multi_worker_run_resumes_only_the_missing_segments(tmp_path, tiny_models, clip, monkeypatch):
+def test_a_killed_multi_worker_run_resumes_only_the_missing_segments(
+    tmp_path, tiny_models, clip, monkeypatch
+):
     reference = tmp_path / "reference.mp4"
     run_inference(_options(tiny_models, clip, reference))
     out = tmp_path / "resumed.mp4"
@@ -70,7 +74,9 @@ def test_a_killed_multi_worker_run_resumes_only_the_missing_segments(tmp_path, t
     detections = []
     real_process = faces_module.FaceStage.process
     monkeypatch.setattr(
-        faces_module.FaceStage, "process", lambda self, item: (detections.append(item.index), real_process(self, item))[1]
+        faces_module.FaceStage,
+        "process",
+        lambda self, item: (detections.append(item.index), real_process(self, item))[1],
     )
     summary = run_inference(options)
     assert summary.resumed_from == 32  # two segments of 16 were kept

@@ -79,10 +79,14 @@ def render_segment(
     apply_fast_paths(models, options)
     faces = TrackedFaces(track, models.resolution, make_stage=None)  # replay only: the driver found them
     work_dir = work_dir_for(options.output)
-    run = LipSyncRun(options, models, timeline, probe_video(options.video), faces, work_dir, enhancer_for(options, models))
+    run = LipSyncRun(
+        options, models, timeline, probe_video(options.video), faces, work_dir, enhancer_for(options, models)
+    )
     done: list[tuple[Segment, int]] = []
     read_until = min(timeline.total, stop + lookahead_frames(options, timeline))
-    run.render(start, stop, planner_state, lambda seg, _state, n: done.append((seg, n)), read_until=read_until)
+    run.render(
+        start, stop, planner_state, lambda seg, _state, n: done.append((seg, n)), read_until=read_until
+    )
     return done[0]
 
 
@@ -136,10 +140,15 @@ class SegmentedJob:
         self.timeline = build_timeline(options, video_info, count_samples(options.audio), self.num_frames)
         self.journal = Journal(work_dir_for(options.output))
         data = self.journal.open(
-            options.fingerprint(device.type, dtype), self.timeline.total, self.timeline.segment_frames, options.resume
+            options.fingerprint(device.type, dtype),
+            self.timeline.total,
+            self.timeline.segment_frames,
+            options.resume,
         )
         self.resumed_from = data.finished_frames
-        self.track = find_faces(options, video_info, self.timeline, resolution, self.journal.work_dir, options.quiet)
+        self.track = find_faces(
+            options, video_info, self.timeline, resolution, self.journal.work_dir, options.quiet
+        )
         self.states, self.brief = planned_segment_states(options, self.timeline, self.track, self.num_frames)
         self.journal.plan_states(self.states)
 
@@ -159,8 +168,16 @@ class SegmentedJob:
             window = self.track.window(start, min(stop + look, self.timeline.audio_frames))
             futures.append(
                 client.submit(
-                    render_segment, settings, self.timeline, start, stop, self.states.get(start), window,
-                    self.devices, pure=False, retries=SEGMENT_RETRIES,
+                    render_segment,
+                    settings,
+                    self.timeline,
+                    start,
+                    stop,
+                    self.states.get(start),
+                    window,
+                    self.devices,
+                    pure=False,
+                    retries=SEGMENT_RETRIES,
                     key=f"segment-{start}-{os.getpid()}-{time.time_ns()}",
                 )
             )
@@ -180,7 +197,9 @@ class SegmentedJob:
 
         passed = _passed_counts(self.track, self.timeline)
         passed[f"face in fewer than {self.options.min_face_frames} frames in a row"] = self.brief
-        return finish_output(self.options, self.journal, self.timeline, self.started, self.resumed_from, passed)
+        return finish_output(
+            self.options, self.journal, self.timeline, self.started, self.resumed_from, passed
+        )
 
 
 def local_worker_devices(options: InferenceOptions) -> list[str] | None:
@@ -200,7 +219,9 @@ def run_distributed(options: InferenceOptions, progress=None, cancel: threading.
     if not options.quiet:
         from tqdm import tqdm
 
-        bar = tqdm(total=total, initial=job.finished_frames, unit="frame", desc="lip-sync", dynamic_ncols=True)
+        bar = tqdm(
+            total=total, initial=job.finished_frames, unit="frame", desc="lip-sync", dynamic_ncols=True
+        )
     client, cluster = dask_client(options.scheduler, len(devices or [])) if job.todo else (None, None)
     try:
         for future in as_completed(job.submit(client) if client is not None else []):
@@ -222,15 +243,21 @@ def run_distributed(options: InferenceOptions, progress=None, cancel: threading.
     return job.finish()
 
 
-def find_faces(options, video_info, timeline: Timeline, resolution: int, work_dir, quiet: bool = True) -> FaceTrack:
+def find_faces(
+    options, video_info, timeline: Timeline, resolution: int, work_dir, quiet: bool = True
+) -> FaceTrack:
     """The face track of every frame with audio: read from the cache, completed by detection."""
     from latentsync.pipeline.faces import complete_track, open_tracked_faces
 
-    faces = open_tracked_faces(options, timeline.out_fps, resolution, work_dir, options.device if not options.scheduler else "cpu")
+    faces = open_tracked_faces(
+        options, timeline.out_fps, resolution, work_dir, options.device if not options.scheduler else "cpu"
+    )
     complete_track(faces, options.video, video_info.fps, timeline.out_fps, timeline.audio_frames, quiet)
     return faces.track
 
 
 def _passed_counts(track: FaceTrack, timeline: Timeline) -> dict[str, int]:
     counts = Counter(track.reason(i) for i in range(min(track.stop, timeline.audio_frames)))
-    return {why: counts[code] for code, why in enumerate(PASS_REASONS, start=1) if code != FACE and counts[code]}
+    return {
+        why: counts[code] for code, why in enumerate(PASS_REASONS, start=1) if code != FACE and counts[code]
+    }

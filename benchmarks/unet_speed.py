@@ -6,7 +6,8 @@ columns: float32, float32 + DeepCache (interval 3, branch 0), bfloat16 autocast,
 then the other fast paths against their plain counterparts: "CFG 2 calls" (the unbatched guidance
 the batched call replaces), "2 chunks/call" (``--batch-chunks 2``, ms per chunk), "SDPA math" (the
 reference attention kernel instead of the default), "compile" (``torch.compile``, opt-in via
-``--modes``: its first call, not timed, takes minutes on CPU).
+``--modes``: its first call, not timed, takes minutes on CPU; the log gives its largest difference to
+the eager model's output, the check the test suite cannot afford).
 ``--quick``: tiny UNet at 16x16 only; ``--models/--sizes/--modes`` pick rows and columns. Weights are the golden deterministic ones.
 ``--profile``: after the table, calls and seconds of the convolution and copy kernels in one float32
 step per row (where a memory-layout regression shows: see docs/cost_model.md, "UNet speed").
@@ -108,6 +109,18 @@ def profile_step(unet: UNet3DConditionModel, size: int) -> dict[str, tuple[int, 
     return totals
 
 
+def compiled_difference(compiled: UNet3DConditionModel, eager: UNet3DConditionModel, size: int) -> float:
+    """Largest |compiled - eager| of one call on the same inputs (the compiled graph is reused)."""
+    sample, audio = _inputs(eager.config.in_channels, size)
+    with torch.no_grad():
+        return (
+            (_call(compiled, sample, TIMESTEPS[0], audio, "") - _call(eager, sample, TIMESTEPS[0], audio, ""))
+            .abs()
+            .max()
+            .item()
+        )
+
+
 def _run_row(name: str, build: Callable[[], UNet3DConditionModel], size: int, steps: int, modes) -> list[str]:
     unet = build()
     cells = []
@@ -121,6 +134,14 @@ def _run_row(name: str, build: Callable[[], UNet3DConditionModel], size: int, st
         try:
             value = ms_per_step(unet, size, steps, mode)
             cells.append(f"{value:.0f}")
+            if mode == "compile":
+                logger.info(
+                    "%s %dx%d compile: max |compiled - eager| %.2e",
+                    name,
+                    size,
+                    size,
+                    compiled_difference(unet, build(), size),
+                )
             logger.info("%s %dx%d %s: %.0f ms/step", name, size, size, mode, value)
         except RuntimeError as exc:  # e.g. a dtype/layout the CPU kernels lack
             cells.append("n/a")

@@ -7,8 +7,8 @@ import pytest
 
 from latentsync.audio.io import iter_audio_blocks, load_audio, probe_audio
 from latentsync.errors import InputError
-from tests.audio.media_files import tone, write_audio, write_wav_int16
 from tests.helpers.golden import MEDIA
+from tests.helpers.media import tone, write_audio
 
 
 def _int16_wav_samples(path) -> np.ndarray:
@@ -85,7 +85,7 @@ def test_stereo_downmix_averages_the_channels(tmp_path):
 
 
 def test_resampling_to_other_rates(tmp_path):
-    path = write_wav_int16(tmp_path / "short.wav", np.zeros(16000))
+    path = write_audio(tmp_path / "short.wav", np.zeros(16000))
     assert len(load_audio(path, sample_rate=8000)) == 8000
     assert len(load_audio(path, sample_rate=44100)) == 44100
 

@@ -9,12 +9,12 @@ import torch
 from latentsync.audio.frame_features import FrameFeatureCursor, frame_chunk
 from latentsync.audio.log_mel import LogMelStream, normalize_log_mel
 from latentsync.audio.windows import WINDOW_MODES, WINDOW_STEPS, plan_windows
-from tests.audio.media_files import write_wav_int16
+from tests.helpers.media import write_audio
 
 
 @pytest.fixture(scope="module")
 def long_wav(tmp_path_factory, long_waveform):
-    return write_wav_int16(tmp_path_factory.mktemp("audio") / "long.wav", long_waveform)
+    return write_audio(tmp_path_factory.mktemp("audio") / "long.wav", long_waveform)
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +83,7 @@ def test_cursor_gives_the_chunks_of_the_whole_features(overlap_whisper, long_wav
 
 def test_cursor_memory_does_not_grow_with_length(overlap_whisper, tmp_path, demo1, demo2):
     long = np.concatenate([demo1, demo2] * 3)  # 88 s: 6 encoder windows
-    path = write_wav_int16(tmp_path / "long.wav", long)
+    path = write_audio(tmp_path / "long.wav", long)
     cursor = FrameFeatureCursor(overlap_whisper, path, fps=30.0)
     assert cursor.num_frames == int(np.ceil(len(long) / 16000 * 30))
     held = []

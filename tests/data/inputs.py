@@ -9,33 +9,16 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import cv2
 import numpy as np
 
-from latentsync.audio.io import read_pcm16
 from latentsync.video.clip_file import ClipWriter
-from latentsync.video.reader import iter_timed_frames
-from tests.helpers.golden import MEDIA
+from tests.helpers import media
 
-# (x, y) of the 540x960 crop's top-left corner in each 1080x1920 demo video.
-CROP_ORIGIN = {"demo1": (330, 300), "demo2": (270, 0)}
-SIZE = (270, 480)
+SIZE = (270, 480)  # the speaker's 540x960 box, halved
 
 
 def demo_frames(name: str, start: int, count: int) -> list[np.ndarray]:
-    x, y = CROP_ORIGIN[name]
-    frames = []
-    for index, (_, frame) in enumerate(iter_timed_frames(MEDIA / f"{name}_video.mp4")):
-        if index >= start + count:
-            break
-        if index >= start:
-            frames.append(cv2.resize(frame[y : y + 960, x : x + 540], SIZE, interpolation=cv2.INTER_AREA))
-    return frames
-
-
-def demo_audio(name: str, start_frame: int, frames: int) -> np.ndarray:
-    audio = read_pcm16(MEDIA / f"{name}_video.mp4")
-    return audio[start_frame * 640 : (start_frame + frames) * 640]
+    return media.demo_frames(count, size=SIZE, start=start, name=name, box=media.SPEAKER_BOX[name])
 
 
 def write(path: Path, frames: list[np.ndarray], audio: np.ndarray | None, fps: int = 25) -> None:
@@ -59,8 +42,8 @@ def build_raw_folder(raw: Path) -> dict[str, str]:
     raw.mkdir(parents=True, exist_ok=True)
     demo1 = demo_frames("demo1", 0, 250)
     demo2 = demo_frames("demo2", 0, 150)
-    a1 = demo_audio("demo1", 0, 250)
-    a2 = demo_audio("demo2", 0, 150)
+    a1 = media.demo_video_audio("demo1", 0, 250)
+    a2 = media.demo_video_audio("demo2", 0, 150)
     write(raw / "good.mp4", demo1[:150], a1[: 150 * 640])
     # 5.6 s of demo2 then a hard cut to 5.2 s of demo1: two shots, one segment each.
     cut_frames = demo2[:140] + demo1[120:250]

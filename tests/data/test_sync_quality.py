@@ -12,7 +12,8 @@ from latentsync.data.stage import Settings
 from latentsync.errors import MissingWeightsError
 from latentsync.video.clip_file import write_clip
 from latentsync.video.reader import read_all_frames
-from tests.data.inputs import demo_audio, demo_frames
+from tests.data.inputs import demo_frames
+from tests.helpers import media
 from tests.helpers.aux_models import write_aux_models
 
 FIRST_STAGES = ["broken", "resample", "shot", "segment", "affine"]
@@ -32,7 +33,7 @@ def aligned_clip(folder):
 
     frames = [cv2.resize(f[20:290, 0:270], (256, 256)) for f in demo_frames("demo2", 0, FRAMES)]
     path = folder / "aligned" / "clip.mp4"
-    write_clip(path, frames, demo_audio("demo2", 0, FRAMES))
+    write_clip(path, frames, media.demo_video_audio("demo2", 0, FRAMES))
     return path
 
 

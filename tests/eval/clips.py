@@ -8,29 +8,16 @@ import cv2
 import numpy as np
 
 from latentsync.video.clip_file import write_clip
-from latentsync.video.reader import iter_frames
 from latentsync.video.writer import VideoWriter
-from tests.data.inputs import CROP_ORIGIN, SIZE, demo_audio
-from tests.helpers.golden import MEDIA
-
-
-def demo_frames(name: str, start: int, count: int) -> list[np.ndarray]:
-    """Face-centred 540x960 crops halved to 270x480 (the video reader closes cleanly mid-stream)."""
-    x, y = CROP_ORIGIN[name]
-    frames = []
-    for index, frame in enumerate(iter_frames(MEDIA / f"{name}_video.mp4")):
-        if index >= start + count:
-            break
-        if index >= start:
-            frames.append(cv2.resize(frame[y : y + 960, x : x + 540], SIZE, interpolation=cv2.INTER_AREA))
-    return frames
+from tests.data.inputs import demo_frames
+from tests.helpers import media
 
 
 def demo_clip(path: Path, name: str = "demo1", start: int = 0, count: int = 30, flip: bool = False) -> Path:
     frames = demo_frames(name, start, count)
     if flip:
         frames = [np.ascontiguousarray(f[:, ::-1]) for f in frames]
-    return write_clip(path, frames, demo_audio(name, start, count))
+    return write_clip(path, frames, media.demo_video_audio(name, start, count))
 
 
 def lossless_video(path: Path, frames: list[np.ndarray]) -> Path:
@@ -48,4 +35,4 @@ def face_clip_256(path: Path, count: int = 40) -> Path:
         cv2.resize(f[60:330, :], (256, 256), interpolation=cv2.INTER_AREA)
         for f in demo_frames("demo1", 0, count)
     ]
-    return write_clip(path, frames, demo_audio("demo1", 0, count))
+    return write_clip(path, frames, media.demo_video_audio("demo1", 0, count))

@@ -14,7 +14,8 @@ from latentsync.eval.identity import IdentityScores, identity_scores, largest_fa
 from latentsync.face.align import FaceAligner
 from latentsync.face.mediapipe_detector import MediaPipeFaceDetector
 from latentsync.video.reader import iter_frames
-from tests.eval.clips import demo_frames, lossless_video
+from tests.data.inputs import demo_frames
+from tests.eval.clips import lossless_video
 
 FRAMES = 6
 

@@ -16,7 +16,10 @@ def test_output_keeps_format_background_and_changes_mouth(
     tmp_path, tiny_models, tiny_inference_models, media_dir_small
 ):
     audio = media.write_audio(
-        tmp_path / "speech 44k stereo.wav", media.demo_audio(1.6, start=2.0), sample_rate=44100, channels=2
+        tmp_path / "speech 44k stereo.wav",
+        media.resampled(media.demo_audio(1.6, start=2.0), 44100),
+        44100,
+        layout="stereo",
     )
     out = tmp_path / "out.mp4"
     summary = run_inference(

@@ -113,7 +113,7 @@ def test_driving_audio_formats(lipsync, base, case):
     assert frames in (5, 6), decoded_seconds
     summary, out = lipsync(base["clip"], audio)
     assert summary.frames == frames and summary.frames_with_face == frames
-    channels = inputs.CHANNELS_FOR_LAYOUT[layout]
+    channels = media.CHANNELS[layout]
     assert_format(out, (288, 512), 25, frames, AUDIO_SECONDS, rate, channels)
 
 

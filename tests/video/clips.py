@@ -1,12 +1,13 @@
-"""Small synthetic clips made with PyAV, each frame identifiable by its content."""
+"""Small synthetic clips (written by tests.helpers.media), each frame identifiable by its content."""
 
 from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
+
+from tests.helpers import media
 
 
 def numbered_frame(index: int, width: int, height: int) -> np.ndarray:
@@ -30,60 +31,35 @@ def make_clip(
     options: dict[str, str] | None = None,
     container_options: dict[str, str] | None = None,
 ) -> Path:
-    """Encode ``numbered_frame`` 0..n-1 (``rotation_ccw`` is written as display-matrix side data)."""
-    with av.open(str(path), mode="w", options=container_options or {}) as out:
-        stream = out.add_stream(codec, rate=Fraction(fps))
-        stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
-        stream.options = {"x265-params": "log-level=error"} if codec == "libx265" else {}
-        stream.options.update(options or {})
-        if rotation_ccw:
-            stream.set_display_rotation(rotation_ccw)
-        for i in range(num_frames):
-            frame = av.VideoFrame.from_ndarray(numbered_frame(i, width, height), format="rgb24")
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode(None))
-    return path
+    """Encode ``numbered_frame`` 0..n-1 at the encoder's default quality."""
+    frames = [numbered_frame(i, width, height) for i in range(num_frames)]
+    return media.write_video(
+        path,
+        frames,
+        fps,
+        codec,
+        pix_fmt,
+        crf=None,
+        options=options,
+        rotation_ccw=rotation_ccw,
+        container_options=container_options,
+    )
 
 
 def make_wav(path: Path, rate: int, channels: int, seconds: float) -> np.ndarray:
     """A PCM wav with a distinct tone per channel; returns the int16 samples [channels, n]."""
-    n = round(rate * seconds)
-    t = np.arange(n) / rate
+    t = np.arange(round(rate * seconds)) / rate
     tones = [np.sin(2 * np.pi * (220 + 110 * c) * t * (1 + t)) for c in range(channels)]
     samples = (np.stack(tones) * 12000).astype(np.int16)
-    layout = {1: "mono", 2: "stereo"}[channels]
-    with av.open(str(path), mode="w") as out:
-        stream = out.add_stream("pcm_s16le", rate=rate, layout=layout)
-        frame = av.AudioFrame.from_ndarray(samples.T.reshape(1, -1).copy(), format="s16", layout=layout)
-        frame.sample_rate = rate
-        frame.pts = 0
-        out.mux(stream.encode(frame))
-        out.mux(stream.encode(None))
+    media.write_audio(path, samples, rate)
     return samples
-
-
-def decode_all(path: Path) -> list[np.ndarray]:
-    """Reference decode of every frame, in RAM (fine for the tiny test clips)."""
-    with av.open(str(path)) as container:
-        return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
 
 
 def make_vfr_clip(path: Path, gaps_ms: list[int], width: int = 64, height: int = 48) -> Path:
     """A variable-frame-rate clip: frame i+1 comes ``gaps_ms[i]`` after frame i (like phone video)."""
-    millisecond = Fraction(1, 1000)
-    with av.open(str(path), mode="w") as out:
-        stream = out.add_stream("libx264", rate=25)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.time_base = stream.codec_context.time_base = millisecond
-        stream.options = {"g": "8"}
-        pts = 0
-        for i, gap in enumerate(gaps_ms):
-            frame = av.VideoFrame.from_ndarray(numbered_frame(i, width, height), format="rgb24")
-            frame.pts, frame.time_base = pts, millisecond
-            out.mux(stream.encode(frame))
-            pts += gap
-        out.mux(stream.encode(None))
-    return path
+    frames = [numbered_frame(i, width, height) for i in range(len(gaps_ms))]
+    pts_ms = [sum(gaps_ms[:i]) for i in range(len(gaps_ms))]
+    return media.write_video(path, frames, crf=None, options={"g": "8"}, pts_ms=pts_ms)
 
 
 def make_cut_faststart_clip(folder: Path, keep: float) -> tuple[Path, Path]:

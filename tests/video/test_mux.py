@@ -9,7 +9,8 @@ import pytest
 from latentsync.errors import InputError
 from latentsync.video import concat_segments, iter_frames, mux_audio, mux_without_audio, probe_video
 from tests.helpers.golden import MEDIA
-from tests.video.clips import decode_all, make_clip, make_wav
+from tests.helpers.media import read_frames
+from tests.video.clips import make_clip, make_wav
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +104,7 @@ def test_concat_segments_decodes_to_the_segments_frames(tmp_path, codec):
         )
         for k, n in enumerate([7, 9, 8])
     ]
-    expected = [frame for segment in segments for frame in decode_all(segment)]
+    expected = [frame for segment in segments for frame in read_frames(segment)]
     joined = tmp_path / "joined.mp4"
     concat_segments(segments, joined)
     frames = list(iter_frames(joined))

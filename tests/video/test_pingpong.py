@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from latentsync.video import iter_frames_pingpong, pingpong_index
-from tests.video.clips import decode_all, make_clip
+from tests.helpers.media import read_frames
+from tests.video.clips import make_clip
 
 
 def _original_loop(n: int, total: int) -> list[int]:
@@ -34,7 +35,7 @@ def test_pingpong_index_examples():
 @pytest.fixture(scope="module")
 def gop_clip(tmp_path_factory):
     path = make_clip(tmp_path_factory.mktemp("pp") / "clip.mp4", num_frames=23, options={"g": "8", "bf": "2"})
-    return path, decode_all(path)
+    return path, read_frames(path)
 
 
 @pytest.mark.parametrize("block_frames", [1, 5, 64])

@@ -11,8 +11,8 @@ import pytest
 from latentsync.errors import InputError
 from latentsync.video import iter_frames, probe_video
 from tests.helpers.golden import MEDIA, assert_uint8_close, reference
+from tests.helpers.media import read_frames
 from tests.video.clips import (
-    decode_all,
     decoded_frames,
     make_clip,
     make_cut_faststart_clip,
@@ -39,7 +39,7 @@ def test_start_frame_seeks_exactly_with_b_frames_and_gops(tmp_path_factory, star
     path = tmp_path_factory.getbasetemp() / "gops.mp4"
     if not path.exists():
         make_clip(path, num_frames=40, options={"g": "10", "bf": "3"})
-    reference_frames = decode_all(path)
+    reference_frames = read_frames(path)
     frames = list(iter_frames(path, start_frame=start))
     assert len(frames) == 40 - start
     assert all(np.array_equal(a, b) for a, b in zip(frames, reference_frames[start:]))
@@ -111,7 +111,7 @@ def test_truncated_file_yields_the_frames_before_the_damage(tmp_path, caplog):
     frames = list(iter_frames(cut))
     # Frame-threaded decoding loses the few frames in flight when it meets the damaged packet.
     assert complete - 3 <= len(frames) <= complete < 30
-    assert all(np.array_equal(a, b) for a, b in zip(frames, decode_all(whole)))
+    assert all(np.array_equal(a, b) for a, b in zip(frames, read_frames(whole)))
     assert "truncated" in caplog.text  # said when opening: the threaded decoder may not notice
 
 
@@ -133,6 +133,6 @@ VFR_GAPS_MS = [40, 40, 33, 50, 40, 20, 60, 40, 40, 33, 33, 34, 40, 80, 40, 40, 4
 def test_variable_frame_rate_seek_is_exact(tmp_path, start):
     path = make_vfr_clip(tmp_path / "vfr.mp4", VFR_GAPS_MS)
     frames = list(iter_frames(path, start_frame=start))
-    reference_frames = decode_all(path)
+    reference_frames = read_frames(path)
     assert len(frames) == 40 - start
     assert all(np.array_equal(a, b) for a, b in zip(frames, reference_frames[start:]))

@@ -9,7 +9,8 @@ import pytest
 
 from latentsync.pipeline.source import iter_output_frames
 from latentsync.video import pingpong_index
-from tests.video.clips import decode_all, decoded_frames, make_clip
+from tests.helpers.media import read_frames
+from tests.video.clips import decoded_frames, make_clip
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +18,7 @@ def clip(tmp_path_factory):
     path = make_clip(
         tmp_path_factory.mktemp("resume") / "clip.mp4", num_frames=40, options={"g": "8", "bf": "2"}
     )
-    return path, decode_all(path)
+    return path, read_frames(path)
 
 
 @pytest.mark.parametrize(("start", "stop"), [(30, 40), (17, 35), (1, 5)])

@@ -64,3 +64,9 @@ def media_dir() -> Path:
 def tiny_models(tmp_path_factory) -> Path:
     """A folder with unet_tiny.yaml/.pt, vae/, whisper_tiny.pt, syncnet_v2.model."""
     return write_tiny_models(tmp_path_factory.mktemp("tiny_models"))
+
+
+@pytest.fixture(autouse=True)
+def _own_face_cache(tmp_path_factory, monkeypatch):
+    """Each test gets an empty face-track cache (the default one is the user's ~/.cache)."""
+    monkeypatch.setenv("LATENTSYNC_FACE_CACHE", str(tmp_path_factory.mktemp("face_cache")))

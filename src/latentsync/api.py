@@ -114,6 +114,8 @@ class LipSync:
         options.validate()
         check_inputs(options)
         options = locate_enhancer(options)
+        if options.distributed:  # the workers load the models, not this process
+            return run_inference(options, None, progress=progress, cancel=cancel)
         with cls.for_options(options) as lipsync:
             return lipsync.run(options, progress=progress, cancel=cancel)
 

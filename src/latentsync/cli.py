@@ -17,7 +17,7 @@ logger = logging.getLogger("latentsync")
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)  # OSError numbers reported as "disk full", not a crash
 
 # Subcommand modules under latentsync.commands, in the order --help lists them.
-COMMANDS = ("demo", "infer", "download", "app", "batch", "preprocess", "fileslist", "train", "eval")
+COMMANDS = ("demo", "infer", "faces", "download", "app", "batch", "preprocess", "fileslist", "train", "eval")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -197,7 +197,7 @@ def _patch_stage(monkeypatch, stage: str, exc: BaseException, models=None):
         raise exc
 
     from latentsync.audio import whisper
-    from latentsync.pipeline import faces, generate, runner
+    from latentsync.pipeline import faces, generate, run
 
     targets = {
         "loading the models": (models_module(), "load_unet"),
@@ -206,7 +206,7 @@ def _patch_stage(monkeypatch, stage: str, exc: BaseException, models=None):
         "VAE encode": (generate.LipsyncGenerator, "_encode"),
         "UNet": (generate.LipsyncGenerator, "_unet_call"),
         "VAE decode": (generate.LipsyncGenerator, "_decode"),
-        "paste-back": (runner, "paste_back_roi"),
+        "paste-back": (run, "paste_back_roi"),
     }
     owner, name = targets[stage]
     monkeypatch.setattr(owner, name, boom)

@@ -66,19 +66,23 @@ class FrameFeatureCursor:
     lowest frame still to come are dropped, so memory does not grow with the audio length.
     """
 
-    def __init__(self, whisper_features: WhisperFeatures, audio_path: str | Path, fps: float = 25.0):
+    def __init__(
+        self, whisper_features: WhisperFeatures, audio_path: str | Path, fps: float = 25.0, first_frame: int = 0
+    ):
+        """``first_frame``: the lowest frame that will be asked for (earlier windows are not encoded)."""
         if fps <= 0:
             raise ValueError(f"fps must be > 0, got {fps}")
         self.fps = float(fps)
         self.scan = whisper_features.scan(audio_path)
         self.num_steps = self.scan.num_steps
         self.num_frames = num_video_frames(self.scan.num_samples, self.fps)
+        first_step = chunk_rows(first_frame, self.num_steps, self.fps)[0] if first_frame > 0 else 0
         self._windows: Iterator[tuple[int, torch.Tensor]] = whisper_features.iter_features(
-            audio_path, scan=self.scan
+            audio_path, scan=self.scan, first_step=first_step
         )
         self._segments: list[tuple[int, torch.Tensor]] = []  # (first step, rows), in order
         self._computed = 0  # steps computed so far
-        self._last_index = -1
+        self._last_index = first_frame - 1
 
     @property
     def rows_held(self) -> int:

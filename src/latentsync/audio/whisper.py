@@ -130,20 +130,22 @@ class WhisperFeatures:
         return MelScan(stream.num_samples, stream.num_frames, float(mel_max))
 
     def iter_features(
-        self, audio_path_or_blocks: AudioSource, scan: MelScan | None = None
+        self, audio_path_or_blocks: AudioSource, scan: MelScan | None = None, first_step: int = 0
     ) -> Iterator[tuple[int, torch.Tensor]]:
         """``(first step, rows [n, layers, width])`` window by window; the rows join to ``encode``'s output.
 
         ``audio_path_or_blocks``: a media file path, or 16 kHz mono float32 blocks (a list or a
         function returning a fresh iterator; a one-shot iterator only with ``scan``). Without
         ``scan`` the audio is read twice (see ``MelScan``); at most about two windows of
-        log-mel and one decoded block are held.
+        log-mel and one decoded block are held. Windows that end before ``first_step`` are skipped
+        without running the encoder (a resumed job or a late segment starts mid-file); the rows
+        from ``first_step`` on are unchanged.
         """
         opener = _block_opener(audio_path_or_blocks, passes=1 if scan is not None else 2)
         if scan is None:
             scan = self.scan(opener)
         windows = self.plan(scan.mel_frames)
-        yield from self._windows_from_mel(self._normalized_mel(opener(), scan), windows)
+        yield from self._windows_from_mel(self._normalized_mel(opener(), scan), windows, first_step)
 
     @staticmethod
     def _normalized_mel(blocks: Iterator[np.ndarray], scan: MelScan) -> Iterator[torch.Tensor]:
@@ -159,7 +161,7 @@ class WhisperFeatures:
             )
 
     def _windows_from_mel(
-        self, mel_parts: Iterable[torch.Tensor], windows: list[EncoderWindow]
+        self, mel_parts: Iterable[torch.Tensor], windows: list[EncoderWindow], first_step: int = 0
     ) -> Iterator[tuple[int, torch.Tensor]]:
         """Runs the encoder on each window as soon as its mel frames have arrived, dropping older frames."""
         parts = iter(mel_parts)
@@ -172,20 +174,34 @@ class WhisperFeatures:
                 if part is None:
                     raise InputError("the audio ended before its last feature window")
                 held = part if held.numel() == 0 else torch.cat([held, part], dim=1)
-            mel = held[:, window.mel_start - held_start : window.mel_stop - held_start]
-            states = self._hidden_states(mel)
-            rows = states[window.rows(window.emit_start, window.emit_stop)].clone()
-            if window.blend_in:
-                weight = torch.tensor(fade_in_weights(2 * window.blend_in)).view(-1, 1, 1)
-                fade = slice(0, 2 * window.blend_in)
-                rows[fade] = (1 - weight) * fading_out + weight * rows[fade]
-            fading_out = states[window.rows(window.emit_stop, window.keep_stop + window.blend_out)]
-            yield window.emit_start, rows
-            next_start = windows[index + 1].mel_start if index + 1 < len(windows) else window.mel_stop
+            following = windows[index + 1] if index + 1 < len(windows) else None
+            if following is not None and following.emit_stop <= first_step:
+                pass  # neither this window's rows nor its fade into the next are needed
+            else:
+                mel = held[:, window.mel_start - held_start : window.mel_stop - held_start]
+                states = self._hidden_states(mel)
+                fading_out = yield from self._emit(window, states, fading_out)
+            next_start = following.mel_start if following is not None else window.mel_stop
             held = held[:, next_start - held_start :].clone()
             held_start = next_start
         for _ in parts:  # let the source finish (and check its length)
             pass
+
+    @staticmethod
+    def _emit(
+        window: EncoderWindow, states: torch.Tensor, fading_out: torch.Tensor | None
+    ) -> Iterator[tuple[int, torch.Tensor]]:
+        """Yield the window's rows (cross-faded with the previous window's); return its fade-out rows.
+
+        Without the previous window (skipped: its rows were not needed) the fade is left out; these
+        rows then lie before the first step asked for and are never read."""
+        rows = states[window.rows(window.emit_start, window.emit_stop)].clone()
+        if window.blend_in and fading_out is not None:
+            weight = torch.tensor(fade_in_weights(2 * window.blend_in)).view(-1, 1, 1)
+            fade = slice(0, 2 * window.blend_in)
+            rows[fade] = (1 - weight) * fading_out + weight * rows[fade]
+        yield window.emit_start, rows
+        return states[window.rows(window.emit_stop, window.keep_stop + window.blend_out)]
 
     def _hidden_states(self, mel: torch.Tensor) -> torch.Tensor:
         """Encoder states of one window (mel [80, <=3000], zero-padded) -> [1500, layers, width] on the CPU."""

@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     options = options_from_args(
         argparse.Namespace(**vars(args), video=placeholder, audio=placeholder, output=placeholder)
     )
+    options.workers, options.scheduler = 1, None  # batch spreads whole jobs over its workers
     options.validate()
     summary = run_batch(
         args.jobs,

@@ -174,6 +174,39 @@ def add_face_arguments(p: argparse.ArgumentParser, flag: str = "--face-detector"
     )
 
 
+def add_face_cache_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--face-cache",
+        default=option_default("face_cache"),
+        metavar="DIR|auto|off",
+        help="where face tracks are kept, so a video's faces are found once for any audio: auto = "
+        "$LATENTSYNC_FACE_CACHE or ~/.cache/latentsync/faces; off = not kept (default: %(default)s)",
+    )
+
+
+def add_scale_arguments(p: argparse.ArgumentParser) -> None:
+    """One video over several workers (pipeline/workers.py): the same frames, sooner."""
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=option_default("workers"),
+        metavar="N",
+        help="render segments on N local Dask workers, one per device of --devices (default: %(default)s)",
+    )
+    p.add_argument(
+        "--devices",
+        default=option_default("devices"),
+        metavar="LIST",
+        help="the workers' devices: auto (every GPU, else the CPU) or cuda:0,cuda:1 (default: %(default)s)",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="tcp://HOST:8786",
+        help="use this Dask cluster's workers (they share the output folder's filesystem)",
+    )
+
+
 def add_min_face_frames_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--min-face-frames",
@@ -277,6 +310,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="16-frame chunks per resumable segment: a crash loses at most this much work (default: %(default)s)",
     )
+    add_face_cache_argument(p)
+    add_scale_arguments(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--estimate",

@@ -94,12 +94,15 @@ def paste_back_roi(
     frame_to_crop: np.ndarray,
     inplace: bool = False,
     region: np.ndarray | None = None,
+    alpha: float = 1.0,
 ) -> np.ndarray:
     """Blend ``face`` (float [3,H,W] in [-1,1], the crop made with ``frame_to_crop`` [2,3]) into the frame.
 
     Only the crop's footprint plus the feather margin is read and written; faces partly outside the
     frame are clipped to it. ``region`` ([H, W] weights in crop pixels) limits the replaced part
-    (see ``latentsync.face.blend_region``). Returns the frame (a copy unless ``inplace``).
+    (see ``latentsync.face.blend_region``). ``alpha`` < 1 fades the pasted face with the source
+    (the fade in and out at the edges of a face's appearance). Returns the frame (a copy unless
+    ``inplace``).
     """
     face_hwc = face_to_hwc(face)
     crop_height, crop_width = face_hwc.shape[:2]
@@ -117,9 +120,12 @@ def paste_back_roi(
             f"blend region {region.shape} does not match the face crop {(crop_height, crop_width)}"
         )
     feather = feather_pixels(crop_height, frame_to_crop) if region is not None else 0
-    out[roi.slices] = _blend_region(
-        frame_rgb[roi.slices], face_hwc, translate_output(crop_to_frame, roi.x0, roi.y0), region, feather
-    )
+    source = frame_rgb[roi.slices]
+    pasted = _blend_region(source, face_hwc, translate_output(crop_to_frame, roi.x0, roi.y0), region, feather)
+    if alpha < 1.0:
+        faded = pasted.astype(np.float32) * alpha + source.astype(np.float32) * (1 - alpha)
+        pasted = np.clip(np.rint(faded), 0, 255).astype(np.uint8)
+    out[roi.slices] = pasted
     return out
 
 

@@ -2,6 +2,7 @@
 
 It lives in a work folder beside the output (``.<name>.latentsync/``); every update is written to
 a temp file and renamed, so a kill at any moment leaves either the old or the new journal.
+Segments may finish in any order (several workers); a rerun does only the missing ones.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class Segment:
     start: int
     stop: int
     file: str
+    faces: int = 0  # frames of the segment with a face
 
 
 @dataclass
@@ -30,13 +32,32 @@ class JournalData:
     fingerprint: str
     total_frames: int
     segment_frames: int
-    segments: list[Segment] = field(default_factory=list)
-    state: dict | None = None  # stage states at ``next_start``
-    faces: int = 0
+    segments: list[Segment] = field(default_factory=list)  # finished, sorted by start
+    states: dict[str, dict] = field(default_factory=dict)  # chunk-planner state at segment starts
+
+    @property
+    def faces(self) -> int:
+        return sum(s.faces for s in self.segments)
 
     @property
     def next_start(self) -> int:
-        return self.segments[-1].stop if self.segments else 0
+        """The first frame no finished segment covers."""
+        position = 0
+        for segment in self.segments:
+            if segment.start != position:
+                break
+            position = segment.stop
+        return position
+
+    @property
+    def finished_frames(self) -> int:
+        return sum(s.stop - s.start for s in self.segments)
+
+    def is_done(self, start: int) -> bool:
+        return any(s.start == start for s in self.segments)
+
+    def state_at(self, start: int) -> dict | None:
+        return self.states.get(str(start))
 
 
 def work_dir_for(output: Path) -> Path:
@@ -77,11 +98,20 @@ class Journal:
         self._write()
         return self.data
 
-    def add_segment(self, segment: Segment, state: dict | None, faces: int) -> None:
+    def add_segment(self, segment: Segment, next_state: dict | None, faces: int) -> None:
+        """Record a finished segment (replacing a same-start one) and the state where the next starts."""
         assert self.data is not None
-        self.data.segments.append(segment)
-        self.data.state = state
-        self.data.faces += faces
+        kept = [s for s in self.data.segments if s.start != segment.start]
+        segment.faces = faces
+        self.data.segments = sorted([*kept, segment], key=lambda s: s.start)
+        if next_state is not None:
+            self.data.states[str(segment.stop)] = next_state
+        self._write()
+
+    def plan_states(self, states: dict[int, dict | None]) -> None:
+        """Record the planner state of every segment start (a multi-worker run knows them up front)."""
+        assert self.data is not None
+        self.data.states.update({str(k): v for k, v in states.items() if v is not None})
         self._write()
 
     def _write(self) -> None:

@@ -72,6 +72,11 @@ class InferenceOptions:
     low_vram: bool = (
         False  # preset: offload=model, VAE slicing, dtype auto (fp16 on CUDA), tiling above 512 px
     )
+    # faces and scale-out (pipeline/face_track.py, pipeline/workers.py); outputs unchanged
+    face_cache: str = "auto"  # auto (the user cache), off (this run's work folder) or a folder
+    workers: int = 1  # >1: a local Dask cluster, one worker per device of ``devices``
+    devices: str = "auto"  # the workers' devices: auto (every GPU, else CPU) or cuda:0,cuda:1,...
+    scheduler: str | None = None  # tcp://host:8786: use that Dask cluster's workers
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -80,6 +85,10 @@ class InferenceOptions:
             if self.offload == "none":
                 self.offload = "model"
             self.vae_slicing = True
+
+    @property
+    def distributed(self) -> bool:
+        return self.workers > 1 or bool(self.scheduler)
 
     @property
     def unet_config_name(self) -> str:
@@ -114,6 +123,12 @@ class InferenceOptions:
             raise ConfigError(f"--face-threshold must be in (0, 1], got {self.face_threshold}")
         if self.min_face_frames < 1:
             raise ConfigError(f"--min-face-frames must be >= 1, got {self.min_face_frames}")
+        if self.workers < 1:
+            raise ConfigError(f"--workers must be >= 1, got {self.workers}")
+        if self.workers > 1 and not self.scheduler:
+            from latentsync.pipeline.device import local_devices
+
+            local_devices(self.devices, self.workers)  # each listed device must exist here
         if self.face_index is not None and self.face_index < 0:
             raise ConfigError(f"--face-index must be >= 0, got {self.face_index}")
         check_offload(self.offload)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
 
@@ -19,30 +19,43 @@ def concat_segments(segment_paths: Sequence[str | Path], output_path: str | Path
 
     Segments must each start with a keyframe and share codec, size, pixel format and codec headers
     (the pipeline's resumable segments, all written by the same VideoWriter settings): the decoded
-    frames of the result are exactly the segments' frames. Each segment's timestamps are shifted to
-    start where the previous one ended. Only video is joined; add the audio with ``mux_audio``.
+    frames of the result are exactly the segments' frames. Only video is joined; ``mux_segments``
+    (video/mux.py) joins and adds the audio in one pass.
     """
-    if not segment_paths:
-        raise ValueError("no segments to concatenate")
     with av.open(str(output_path), mode="w") as out:
-        out_stream = None
-        reference = None
-        out_tb: Fraction | None = None
+        for packet in JoinedSegments(segment_paths, out):
+            out.mux(packet)
+
+
+class JoinedSegments:
+    """The packets of several segment files as one stream of ``out`` (added at construction).
+
+    Each segment's timestamps are shifted to start where the previous one ended; packets are read
+    one segment at a time, so memory does not depend on the video's length.
+    """
+
+    def __init__(self, segment_paths: Sequence[str | Path], out: av.container.OutputContainer):
+        if not segment_paths:
+            raise ValueError("no segments to concatenate")
+        self.paths = list(segment_paths)
+        container, stream = open_video(self.paths[0])
+        with container:
+            self.stream = out.add_stream_from_template(stream)
+            self.reference, self.time_base = _signature(stream), stream.time_base
+
+    def __iter__(self) -> Iterator[av.Packet]:
         offset = 0  # output time base: where the next segment starts
         last_dts: int | None = None
-        for path in segment_paths:
+        for path in self.paths:
             container, stream = open_video(path)
             with container:
                 signature = _signature(stream)
-                if out_stream is None:
-                    out_stream = out.add_stream_from_template(stream)
-                    reference, out_tb = signature, stream.time_base
-                elif signature != reference:
+                if signature != self.reference:
                     raise ValueError(
-                        f"segment {path} is not encoded like the first segment: {_diff(reference, signature)}"
+                        f"segment {path} is not encoded like the first segment: {_diff(self.reference, signature)}"
                     )
-                scale = Fraction(stream.time_base) / out_tb
-                frame_ticks = _frame_ticks(stream, out_tb)
+                scale = Fraction(stream.time_base) / self.time_base
+                frame_ticks = _frame_ticks(stream, self.time_base)
                 start = stream.start_time if stream.start_time is not None else 0
                 end = offset
                 count = 0
@@ -55,10 +68,10 @@ def concat_segments(segment_paths: Sequence[str | Path], output_path: str | Path
                         logger.warning("%s: packet decode time overlaps the previous segment; nudged", path)
                         dts = last_dts + 1
                     duration = round(packet.duration * scale) if packet.duration else frame_ticks
-                    packet.time_base = out_tb
+                    packet.time_base = self.time_base
                     packet.pts, packet.dts, packet.duration = pts, dts, duration
-                    packet.stream = out_stream
-                    out.mux(packet)
+                    packet.stream = self.stream
+                    yield packet
                     last_dts = dts
                     end = max(end, pts + duration)
                     count += 1

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from latentsync.api import LipSync
 from latentsync.errors import InputError
+from latentsync.pipeline.device import cuda_count
 from latentsync.pipeline.options import InferenceOptions
 
 logger = logging.getLogger(__name__)
@@ -150,9 +151,7 @@ def worker_device(device: str) -> str:
     """With several GPUs, spread the workers of one machine over them (by worker name)."""
     if device not in ("auto", "cuda"):
         return device
-    import torch
-
-    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    count = cuda_count()
     if count <= 1:
         return device
     try:
@@ -210,9 +209,7 @@ def local_worker_count(workers: int, device: str) -> int:
     over its memory (worker_device spreads the workers over the cards)."""
     if device == "cpu" or device == "mps":
         return workers
-    import torch
-
-    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    gpus = cuda_count()
     if device.startswith("cuda:"):
         gpus = min(gpus, 1)
     if gpus and workers > gpus:

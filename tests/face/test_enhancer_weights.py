@@ -26,7 +26,7 @@ def _one_frame_job(folder: Path, tiny_models: Path, output: Path) -> list[str]:
     """``infer`` on one demo frame with the tiny models: one face crop goes through the enhancer."""
     clip = media.write_video(folder / "clip.mp4", media.demo_frames(1))
     audio = media.write_audio(folder / "speech.wav", media.demo_audio(0.04))
-    return tiny_infer_argv(tiny_models, clip, audio, output, "--min-face-frames", "1")
+    return tiny_infer_argv(tiny_models, clip, audio, output, "--min-face-frames", "1", "--steps", "1")
 
 
 def _error_line(stderr: str) -> str:

@@ -28,7 +28,9 @@ if [ "$with_enhance" != 0 ]; then
     LATENTSYNC_TORCH_SPEC="$(ls_enhance_torch_spec)"
     export LATENTSYNC_TORCH_SPEC
     source "$LS_ROOT/scripts/bootstrap.sh"
+    started=$SECONDS
     ls_bootstrap
+    echo "[test.sh] $ENHANCE_VENV ready after $((SECONDS - started)) s"
   ) >"$reports/enhance-bootstrap.log" 2>&1 &
   enhance_boot=$!
   split=main
@@ -43,6 +45,7 @@ if [ "$with_enhance" != 0 ]; then
   wait "$enhance_boot"
   boot_rc=$?
   echo "[test.sh] ---- enhancer tests in $ENHANCE_VENV ----" >&2
+  tail -n 1 "$reports/enhance-bootstrap.log" >&2
   if [ "$boot_rc" != 0 ]; then
     cat "$reports/enhance-bootstrap.log" >&2
     echo "[test.sh] could not build $ENHANCE_VENV: the enhancer tests did not run: failing" >&2

@@ -110,18 +110,3 @@ def test_download_enhancer_from_stand_in_hub_then_resolves_offline(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert Path(out.stdout.strip()) == tmp_path / "ckpt" / spec.filename
-
-
-def test_cli_enhancer_name_missing_offline_exits_2_with_one_line(tmp_path):
-    from tests.helpers import media
-
-    clip = media.write_video(tmp_path / "clip.mp4", media.demo_frames(2))
-    audio = media.write_audio(tmp_path / "speech.wav", media.demo_audio(0.2))
-    argv = ["infer", "--video", str(clip), "--audio", str(audio), "--output", str(tmp_path / "o.mp4")]
-    env = {"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(tmp_path / "empty-cache")}
-    result = _cli([*argv, "--enhancer", "gfpgan"], env, tmp_path)
-    assert result.returncode == 2, result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
-    assert "latentsync download --enhancer gfpgan" in lines[0]
-    assert not (tmp_path / "o.mp4").exists()

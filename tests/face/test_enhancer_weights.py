@@ -26,23 +26,13 @@ def _one_frame_job(folder: Path, tiny_models: Path, output: Path) -> list[str]:
     """``infer`` on one demo frame with the tiny models: one face crop goes through the enhancer."""
     clip = media.write_video(folder / "clip.mp4", media.demo_frames(1))
     audio = media.write_audio(folder / "speech.wav", media.demo_audio(0.04))
-    return tiny_infer_argv(tiny_models, clip, audio, output, "--min-face-frames", "1")
+    return tiny_infer_argv(tiny_models, clip, audio, output, "--min-face-frames", "1", "--steps", "1")
 
 
 def _error_line(stderr: str) -> str:
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:"), stderr
     return lines[0]
-
-
-@pytest.fixture
-def isolated(tmp_path, monkeypatch):
-    """No checkpoints dir, an empty HF cache, offline."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("LATENTSYNC_CHECKPOINTS", raising=False)
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    return tmp_path
 
 
 def test_resolver_looks_in_the_aux_dir_for_named_enhancers(isolated):

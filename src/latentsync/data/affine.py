@@ -53,10 +53,8 @@ def align_frames(frames, detector, aligner) -> tuple[list[np.ndarray], list[floa
 
 class AffineAligner(Stage):
     name = "affine"
+    output_folder = "affine_transformed"
     uses_gpu = True
-
-    def folder(self, settings: Settings) -> str | None:
-        return "affine_transformed"
 
     def run(self, src: Path, dst: Path, settings: Settings) -> StageRecord:
         from latentsync.face.align import FaceAligner

@@ -20,9 +20,6 @@ from latentsync.video.reader import iter_timed_frames
 class BrokenVideoFilter(Stage):
     name = "broken"
 
-    def folder(self, settings: Settings) -> str | None:
-        return None
-
     def run(self, src: Path, dst: Path, settings: Settings) -> StageRecord:
         if src.stat().st_size == 0:
             return StageRecord.rejected("empty file")

@@ -26,10 +26,8 @@ def quality_model(path: str, device: str):
 
 class VisualQualityFilter(Stage):
     name = "quality"
+    output_folder = "high_visual_quality"
     uses_gpu = True
-
-    def folder(self, settings: Settings) -> str | None:
-        return "high_visual_quality"
 
     def required_weights(self, settings: Settings) -> list[str]:
         return [HYPERIQA_WEIGHTS]

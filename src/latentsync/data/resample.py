@@ -21,9 +21,7 @@ from latentsync.video.reader import iter_timed_frames
 
 class Resampler(Stage):
     name = "resample"
-
-    def folder(self, settings: Settings) -> str | None:
-        return "resampled"
+    output_folder = "resampled"
 
     def run(self, src: Path, dst: Path, settings: Settings) -> StageRecord:
         info = scan_streams(src)

@@ -31,9 +31,7 @@ def segment_ranges(frames: int, fps: int = CLIP_FPS, seconds: int = SEGMENT_SECO
 
 class Segmenter(Stage):
     name = "segment"
-
-    def folder(self, settings: Settings) -> str | None:
-        return "segmented"
+    output_folder = "segmented"
 
     def run(self, src: Path, dst: Path, settings: Settings) -> StageRecord:
         frames = scan_streams(src).video_packets

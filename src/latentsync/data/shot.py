@@ -17,9 +17,7 @@ from latentsync.video.scenes import detect_cuts
 
 class ShotSplitter(Stage):
     name = "shot"
-
-    def folder(self, settings: Settings) -> str | None:
-        return "shot"
+    output_folder = "shot"
 
     def run(self, src: Path, dst: Path, settings: Settings) -> StageRecord:
         ranges = detect_cuts(src)

@@ -69,15 +69,17 @@ class Settings:
 class Stage:
     """Base of the seven stages: a name, an output folder, and ``run`` over one file.
 
-    ``folder`` is ``None`` for stages that only filter (their kept output is the input file).
-    ``uses_gpu`` stages get one task per GPU on a cluster with ``GPU`` worker resources.
+    ``output_folder`` is ``None`` for stages that only filter (their kept output is the input file);
+    a stage whose folder depends on the settings overrides ``folder``. ``uses_gpu`` stages get one
+    task per GPU on a cluster with ``GPU`` worker resources.
     """
 
     name: ClassVar[str]
+    output_folder: ClassVar[str | None] = None
     uses_gpu: ClassVar[bool] = False
 
     def folder(self, settings: Settings) -> str | None:
-        raise NotImplementedError
+        return self.output_folder
 
     def required_weights(self, settings: Settings) -> list[str]:
         """Auxiliary weight keys (latentsync.weights) this stage needs (resolved by the engine)."""

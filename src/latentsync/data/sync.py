@@ -14,6 +14,7 @@ from pathlib import Path
 
 from latentsync.audio.io import read_pcm16, shift_audio
 from latentsync.data.stage import Settings, Stage, StageRecord
+from latentsync.pipeline.device import pick_device
 from latentsync.video.clip_file import copy_atomic, remux_with_audio
 from latentsync.video.reader import read_all_frames
 
@@ -38,8 +39,6 @@ def sync_models(syncnet_path: str, s3fd_path: str, device: str):
 def default_device() -> str:
     """The device auto picks when it is a CUDA GPU, else the CPU (the preprocessing models are not
     tried on MPS)."""
-    from latentsync.pipeline.device import pick_device
-
     device = pick_device("auto")
     return str(device) if device.type == "cuda" else "cpu"
 

@@ -6,6 +6,7 @@ import logging
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TypeVar
 
 import torch
 from torch import nn
@@ -15,6 +16,7 @@ from latentsync.errors import CheckpointError, InputError
 logger = logging.getLogger(__name__)
 
 _SHOW = 5  # keys listed per category in a mismatch message
+M = TypeVar("M", bound=nn.Module)
 
 
 def read_state_file(path: str | Path, nested_keys: tuple[str, ...] = ("state_dict",)) -> tuple[dict, dict]:
@@ -107,3 +109,14 @@ def load_strict(
         merged.update(state)
         state = merged
     model.load_state_dict(state, strict=True)
+
+
+def load_weights(
+    model: M, path: str | Path, what: str, hint: str | None = None, device: str | torch.device = "cpu"
+) -> M:
+    """``model`` with the state dict in ``path`` loaded strictly, on ``device``, in eval mode; ``what``
+    names the weights in the error (``{what} checkpoint {path} does not fit ...``) and the log."""
+    state, _ = read_state_file(path)
+    load_strict(model, state, f"{what} checkpoint {path}", hint=hint)
+    logger.info("loaded %s weights from %s", what, path)
+    return model.to(device).eval()

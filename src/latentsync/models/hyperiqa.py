@@ -6,16 +6,13 @@ The data pipeline keeps a clip when its score is >= 40.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from latentsync.models.checkpoint_io import load_strict, read_state_file
+from latentsync.models.checkpoint_io import load_weights
 from latentsync.models.hyperiqa_backbone import HyperIQABackbone
-
-logger = logging.getLogger(__name__)
 
 KONIQ_ARGS = (16, 112, 224, 112, 56, 28, 14, 7)  # HyperNet arguments of the published checkpoint
 
@@ -126,10 +123,5 @@ def predict_quality(model: HyperNet, images: torch.Tensor) -> torch.Tensor:
 
 def load_hyperiqa(path: str | Path, device: str | torch.device = "cpu") -> HyperNet:
     """``koniq_pretrained.pkl`` (HyperNet state dict pickled by torch) loaded strictly, in eval mode."""
-    model = HyperNet(*KONIQ_ARGS)
-    state, _ = read_state_file(path)
-    load_strict(
-        model, state, f"hyperIQA checkpoint {path}", hint="expected koniq_pretrained.pkl (hyperIQA KonIQ-10k)"
-    )
-    logger.info("loaded hyperIQA weights from %s", path)
-    return model.to(device).eval()
+    hint = "expected koniq_pretrained.pkl (hyperIQA KonIQ-10k)"
+    return load_weights(HyperNet(*KONIQ_ARGS), path, "hyperIQA", hint=hint, device=device)

@@ -6,7 +6,6 @@ boxes (decode + NMS) lives in ``latentsync.face.s3fd_boxes``.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import NamedTuple
 
@@ -14,9 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from latentsync.models.checkpoint_io import load_strict, read_state_file
-
-logger = logging.getLogger(__name__)
+from latentsync.models.checkpoint_io import load_weights
 
 ANCHOR_SIZES = (16, 32, 64, 128, 256, 512)  # pixels, one anchor per cell on each head
 ANCHOR_STRIDES = (4, 8, 16, 32, 64, 128)
@@ -147,8 +144,6 @@ class S3FD(nn.Module):
 
 def load_s3fd(path: str | Path, device: str | torch.device = "cpu") -> S3FD:
     """``sfd_face.pth`` (a plain state dict) loaded strictly, in eval mode."""
-    model = S3FD()
-    state, _ = read_state_file(path)
-    load_strict(model, state, f"S3FD checkpoint {path}", hint="expected sfd_face.pth (S3FD face detector)")
-    logger.info("loaded S3FD weights from %s", path)
-    return model.to(device).eval()
+    return load_weights(
+        S3FD(), path, "S3FD", hint="expected sfd_face.pth (S3FD face detector)", device=device
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,10 +13,8 @@ from torch import nn
 
 from latentsync.config import load_config, to_plain
 from latentsync.errors import ConfigError
-from latentsync.models.checkpoint_io import load_strict, read_state_file
+from latentsync.models.checkpoint_io import load_weights
 from latentsync.models.syncnet_blocks import DownEncoder
-
-logger = logging.getLogger(__name__)
 
 _ENCODER_KEYS = ("in_channels", "block_out_channels", "downsample_factors", "attn_blocks")
 
@@ -77,13 +74,7 @@ def load_stable_syncnet(
         config = load_config(config, "syncnet")
     section = config["model"] if "model" in config else config
     model = StableSyncNet(section)
-    if checkpoint is not None:
-        state, _ = read_state_file(checkpoint)
-        load_strict(
-            model,
-            state,
-            f"syncnet checkpoint {checkpoint}",
-            hint="the published stable_syncnet.pt fits config 'syncnet_16_pixel_attn'",
-        )
-        logger.info("loaded StableSyncNet weights from %s", checkpoint)
-    return model.to(device).eval()
+    if checkpoint is None:
+        return model.to(device).eval()
+    hint = "the published stable_syncnet.pt fits config 'syncnet_16_pixel_attn'"
+    return load_weights(model, checkpoint, "StableSyncNet", hint=hint, device=device)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from latentsync.models.checkpoint_io import load_strict, read_state_file
-
-logger = logging.getLogger(__name__)
+from latentsync.models.checkpoint_io import load_weights
 
 
 def _audio_trunk() -> nn.Sequential:
@@ -103,13 +100,5 @@ class SyncNetV2(nn.Module):
 
 def load_syncnet_v2(path: str | Path, device: str | torch.device = "cpu") -> SyncNetV2:
     """``syncnet_v2.model`` (a plain state dict) loaded strictly, in eval mode."""
-    model = SyncNetV2()
-    state, _ = read_state_file(path)
-    load_strict(
-        model,
-        state,
-        f"SyncNet v2 checkpoint {path}",
-        hint="expected syncnet_v2.model (joonson/syncnet_python)",
-    )
-    logger.info("loaded SyncNet v2 weights from %s", path)
-    return model.to(device).eval()
+    hint = "expected syncnet_v2.model (joonson/syncnet_python)"
+    return load_weights(SyncNetV2(), path, "SyncNet v2", hint=hint, device=device)

@@ -5,12 +5,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import torch
 from omegaconf import DictConfig, OmegaConf
 
 from latentsync import weights
 from latentsync.errors import MissingWeightsError
-from latentsync.train.sampling import StepBatchSampler
 
 logger = logging.getLogger(__name__)
 
@@ -48,22 +46,6 @@ def model_weight(config: DictConfig, key: str, spec_key: str, needed_for: str, d
         raise MissingWeightsError(
             exc.missing, f"{needed_for} needs {spec_key} weights: set {key} ({exc}){disable_hint}"
         ) from exc
-
-
-def step_loader(
-    dataset, batch_size: int, accelerator, start_micro_step: int, num_workers: int
-) -> torch.utils.data.DataLoader:
-    """An endless loader whose batches depend only on (seed, micro step, rank): exact resume, no overlap
-    between ranks."""
-    sampler = StepBatchSampler(
-        batch_size, accelerator.process_index, accelerator.num_processes, start_step=start_micro_step
-    )
-    return torch.utils.data.DataLoader(
-        dataset,
-        batch_sampler=sampler,
-        num_workers=num_workers,
-        persistent_workers=num_workers > 0,
-    )
 
 
 def save_config(config: DictConfig, out: Path, name: str) -> None:

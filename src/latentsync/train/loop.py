@@ -15,7 +15,9 @@ from omegaconf import DictConfig
 
 from latentsync.pipeline.device import pick_device
 from latentsync.train.checkpoints import checkpoint_path, save_checkpoint, set_rng_state
+from latentsync.train.common import setting
 from latentsync.train.plots import plot_curves
+from latentsync.train.sampling import StepBatchSampler
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +104,7 @@ class TrainResult:
     last_checkpoint: Path | None
 
 
+@dataclass(eq=False)
 class StepLoop:
     """Runs ``step_loss(batch, micro_step)`` until ``max_steps`` optimizer steps.
 
@@ -110,32 +113,61 @@ class StepLoop:
     process (validation, extra logging).
     """
 
-    def __init__(
-        self,
+    accelerator: object  # accelerate.Accelerator
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    lr_scheduler: object  # a torch LR scheduler
+    output_dir: Path
+    max_steps: int
+    save_every: int
+    max_grad_norm: float
+    accumulation: int
+    name: str
+    history: History = field(default_factory=History)
+    global_step: int = 0
+    last_checkpoint: Path | None = None
+
+    @classmethod
+    def from_config(
+        cls,
+        config: DictConfig,
         accelerator,
         model: torch.nn.Module,
         optimizer: torch.optim.Optimizer,
-        lr_scheduler,
         output_dir: Path,
-        max_steps: int,
-        save_every: int,
-        max_grad_norm: float,
         accumulation: int,
         name: str,
-    ):
-        self.accelerator = accelerator
-        self.model = model
-        self.optimizer = optimizer
-        self.lr_scheduler = lr_scheduler
-        self.output_dir = output_dir
-        self.max_steps = max_steps
-        self.save_every = save_every
-        self.max_grad_norm = max_grad_norm
-        self.accumulation = accumulation
-        self.name = name
-        self.history = History()
-        self.global_step = 0
-        self.last_checkpoint: Path | None = None
+        default_save_every: int,
+    ) -> StepLoop:
+        """The loop a config's ``run.max_train_steps``, LR schedule, ``ckpt.save_ckpt_steps`` and
+        ``optimizer.max_grad_norm`` describe."""
+        max_steps = int(setting(config, "run.max_train_steps", 1000))
+        return cls(
+            accelerator,
+            model,
+            optimizer,
+            make_lr_scheduler(config, optimizer, max_steps),
+            output_dir,
+            max_steps,
+            save_every=int(setting(config, "ckpt.save_ckpt_steps", default_save_every)),
+            max_grad_norm=float(setting(config, "optimizer.max_grad_norm", 1.0)),
+            accumulation=accumulation,
+            name=name,
+        )
+
+    def loader(self, dataset: torch.utils.data.Dataset, config: DictConfig) -> torch.utils.data.DataLoader:
+        """An endless loader from this loop's step on, whose batches depend only on (seed, micro step,
+        rank): exact resumes, no overlap between ranks (``data.batch_size``, ``data.num_workers``)."""
+        sampler = StepBatchSampler(
+            int(config.data.batch_size),
+            self.accelerator.process_index,
+            self.accelerator.num_processes,
+            start_step=self.global_step * self.accumulation,
+        )
+        workers = int(setting(config, "data.num_workers", 0))
+        return torch.utils.data.DataLoader(
+            dataset, batch_sampler=sampler, num_workers=workers, persistent_workers=workers > 0
+        )
 
     def restore(self, global_step: int, sidecar: dict | None) -> None:
         self.global_step = global_step

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from latentsync.train.audio_cache import ClipAudio, mel_window
+from latentsync.train.audio_cache import mel_window
 from latentsync.train.clips import to_pixels
 from latentsync.train.window_dataset import ClipWindowDataset
 
 
+@dataclass(eq=False)
 class SyncNetDataset(ClipWindowDataset):
     """Item ``i`` (deterministic for a seed): ``frames`` [F, 3, R, R] in [-1, 1], ``audio_samples``
     [1, 80, 52], ``y`` [1] (1 = the frames match the audio).
@@ -27,29 +29,22 @@ class SyncNetDataset(ClipWindowDataset):
     (for :func:`latentsync.train.losses.offsets_loss`).
     """
 
-    def __init__(
-        self,
-        clips: list[Path],
-        resolution: int,
-        num_frames: int = 16,
-        fps: float = 25.0,
-        audio: ClipAudio | None = None,
-        seed: int = 0,
-        time_range: tuple[float, float] = (0.0, 1.0),
-        length: int = 10**9,
-        cache_clips: int = 0,
-        min_shift: int = 1,
-        offsets: Sequence[int] | None = None,
-    ):
-        self.offsets = tuple(int(o) for o in offsets) if offsets else None
-        min_frames = 2 * num_frames
-        if self.offsets is not None:
-            if 0 not in self.offsets:
-                raise ValueError(f"sync offsets {list(self.offsets)} must include 0 (the synced window)")
-            min_frames = max(min_frames, max(self.offsets) - min(self.offsets) + num_frames)
-        super().__init__(clips, resolution, num_frames, fps, audio, seed, length, cache_clips, min_frames)
-        self.time_range = time_range
-        self.min_shift = max(1, min_shift)
+    time_range: tuple[float, float] = (0.0, 1.0)
+    min_shift: int = 1
+    offsets: Sequence[int] | None = None
+
+    def __post_init__(self) -> None:
+        self.offsets = tuple(int(o) for o in self.offsets) if self.offsets else None
+        self.min_shift = max(1, self.min_shift)
+        super().__post_init__()
+
+    def min_clip_frames(self) -> int:
+        """Room for two windows, or for the window at every offset."""
+        if self.offsets is None:
+            return 2 * self.num_frames
+        if 0 not in self.offsets:
+            raise ValueError(f"sync offsets {list(self.offsets)} must include 0 (the synced window)")
+        return max(2 * self.num_frames, max(self.offsets) - min(self.offsets) + self.num_frames)
 
     def _span(self, total: int) -> tuple[int, int]:
         """First and last allowed window start inside ``time_range``."""

@@ -15,12 +15,11 @@ from latentsync.models.vae import encode_pixels, load_vae
 from latentsync.train.audio_cache import ClipAudio
 from latentsync.train.checkpoints import load_checkpoint
 from latentsync.train.clips import list_clips
-from latentsync.train.common import model_weight, output_dir, save_config, setting, step_loader
+from latentsync.train.common import model_weight, output_dir, save_config, setting
 from latentsync.train.loop import (
     StepLoop,
     TrainResult,
     make_accelerator,
-    make_lr_scheduler,
     prepare_for_training,
 )
 from latentsync.train.losses import (
@@ -115,19 +114,8 @@ class SyncNetTrainer:
         )
         model.train()
         optimizer = torch.optim.AdamW(model.parameters(), lr=float(config.optimizer.lr))
-        max_steps = int(setting(config, "run.max_train_steps", 1000))
-        scheduler = make_lr_scheduler(config, optimizer, max_steps)
-        loop = StepLoop(
-            acc,
-            model,
-            optimizer,
-            scheduler,
-            self.out,
-            max_steps,
-            save_every=int(setting(config, "ckpt.save_ckpt_steps", 2500)),
-            max_grad_norm=float(setting(config, "optimizer.max_grad_norm", 1.0)),
-            accumulation=self.accumulation,
-            name="syncnet",
+        loop = StepLoop.from_config(
+            config, acc, model, optimizer, self.out, self.accumulation, "syncnet", default_save_every=2500
         )
         resume = setting(config, "ckpt.resume_ckpt_path")
         if resume:
@@ -138,13 +126,7 @@ class SyncNetTrainer:
             save_config(config, self.out, "syncnet_config.yaml")
             acc.init_trackers("syncnet")
         train_set = self.dataset("data.train_fileslist", "data.train_data_dir", self.seed, self.offsets)
-        loader = step_loader(
-            train_set,
-            int(config.data.batch_size),
-            acc,
-            loop.global_step * self.accumulation,
-            int(setting(config, "data.num_workers", 0)),
-        )
+        loader = loop.loader(train_set, config)
         loop.model, loop.optimizer = prepare_for_training(acc, model, optimizer, loader)
         validate = self._validator(loop)
 

@@ -4,16 +4,18 @@ per-frame Whisper features and the mel window for the sync loss."""
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from latentsync.face.mask import mouth_mask
-from latentsync.train.audio_cache import ClipAudio, mel_window
+from latentsync.train.audio_cache import mel_window
 from latentsync.train.clips import to_pixels
 from latentsync.train.window_dataset import ClipWindowDataset
 
 
+@dataclass(eq=False)
 class UNetDataset(ClipWindowDataset):
     """Item ``i`` (deterministic for a seed):
 
@@ -23,26 +25,18 @@ class UNetDataset(ClipWindowDataset):
     The reference window never overlaps the target window, as in the original.
     """
 
-    def __init__(
-        self,
-        clips: list[Path],
-        resolution: int,
-        num_frames: int = 16,
-        fps: float = 25.0,
-        audio: ClipAudio | None = None,
-        with_audio_embeds: bool = True,
-        with_mel: bool = True,
-        mask: torch.Tensor | None = None,
-        seed: int = 0,
-        length: int = 10**9,
-        cache_clips: int = 0,
-    ):
-        super().__init__(
-            clips, resolution, num_frames, fps, audio, seed, length, cache_clips, min_frames=3 * num_frames
-        )
-        self.with_audio_embeds = with_audio_embeds
-        self.with_mel = with_mel
-        self.mask = mask if mask is not None else torch.from_numpy(mouth_mask(resolution))
+    with_audio_embeds: bool = True
+    with_mel: bool = True
+    mask: torch.Tensor | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.mask is None:
+            self.mask = torch.from_numpy(mouth_mask(self.resolution))
+
+    def min_clip_frames(self) -> int:
+        """Room for the window and a reference window that does not overlap it."""
+        return 3 * self.num_frames
 
     def sample(self, rng: random.Random, path: Path, total: int) -> dict[str, torch.Tensor]:
         n = self.num_frames

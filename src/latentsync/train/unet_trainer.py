@@ -21,12 +21,11 @@ from latentsync.pipeline.generate import make_scheduler
 from latentsync.train.audio_cache import ClipAudio
 from latentsync.train.checkpoints import load_checkpoint
 from latentsync.train.clips import list_clips
-from latentsync.train.common import aux_weight, model_weight, output_dir, save_config, setting, step_loader
+from latentsync.train.common import aux_weight, model_weight, output_dir, save_config, setting
 from latentsync.train.loop import (
     StepLoop,
     TrainResult,
     make_accelerator,
-    make_lr_scheduler,
     prepare_for_training,
 )
 from latentsync.train.losses import step_generator
@@ -196,22 +195,11 @@ class UNetTrainer:
             acc.num_processes if setting(config, "optimizer.scale_lr", False) else 1
         )
         optimizer = torch.optim.AdamW(params, lr=lr)
-        max_steps = int(setting(config, "run.max_train_steps", 1000))
-        scheduler = make_lr_scheduler(config, optimizer, max_steps)
         logger.info(
             "trainable parameters: %.3f M in %d tensors", sum(p.numel() for p in params) / 1e6, len(params)
         )
-        loop = StepLoop(
-            acc,
-            unet,
-            optimizer,
-            scheduler,
-            self.out,
-            max_steps,
-            save_every=int(setting(config, "ckpt.save_ckpt_steps", 10000)),
-            max_grad_norm=float(setting(config, "optimizer.max_grad_norm", 1.0)),
-            accumulation=self.accumulation,
-            name="unet",
+        loop = StepLoop.from_config(
+            config, acc, unet, optimizer, self.out, self.accumulation, "unet", default_save_every=10000
         )
         loop.restore(resume_step, sidecar)
         if acc.is_main_process:
@@ -229,13 +217,7 @@ class UNetTrainer:
             cache_clips=int(setting(config, "data.cache_clips", 8)),
             length=int(setting(config, "data.num_train_samples", 10**9)),
         )
-        loader = step_loader(
-            dataset,
-            int(config.data.batch_size),
-            acc,
-            loop.global_step * self.accumulation,
-            int(setting(config, "data.num_workers", 0)),
-        )
+        loader = loop.loader(dataset, config)
         loop.model, loop.optimizer = prepare_for_training(acc, unet, optimizer, loader)
         from latentsync.train.validation import UNetValidator
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -14,32 +15,31 @@ from latentsync.train.clips import FrameSource
 from latentsync.train.sampling import item_rng
 
 
+@dataclass(eq=False)
 class ClipWindowDataset(Dataset):
     """Subclasses build one sample from one clip in :meth:`sample`; this class picks the clip.
 
-    ``min_frames`` is how long a clip must be for a sample (shorter ones are skipped by the pool). Items are endless (``length``) and deterministic.
+    A clip shorter than :meth:`min_clip_frames` is skipped by the pool. Items are endless
+    (``length``) and deterministic.
     """
 
-    def __init__(
-        self,
-        clips: list[Path],
-        resolution: int,
-        num_frames: int,
-        fps: float,
-        audio: ClipAudio | None,
-        seed: int,
-        length: int,
-        cache_clips: int,
-        min_frames: int,
-    ):
-        self.pool = ClipPool(clips, min_frames=min_frames)
-        self.resolution = resolution
-        self.num_frames = num_frames
-        self.fps = fps
-        self.audio = audio or ClipAudio()
-        self.seed = seed
-        self.length = length
-        self.frames = FrameSource(cache_clips)
+    clips: list[Path]
+    resolution: int
+    num_frames: int = 16
+    fps: float = 25.0
+    audio: ClipAudio | None = None
+    seed: int = 0
+    length: int = 10**9
+    cache_clips: int = 0
+
+    def __post_init__(self) -> None:
+        self.audio = self.audio or ClipAudio()
+        self.pool = ClipPool(self.clips, min_frames=self.min_clip_frames())
+        self.frames = FrameSource(self.cache_clips)
+
+    def min_clip_frames(self) -> int:
+        """How many frames a clip needs for one sample."""
+        raise NotImplementedError
 
     def __len__(self) -> int:
         return self.length

@@ -163,7 +163,7 @@ def job_options(job: BatchJob, base_options: dict) -> InferenceOptions:
 def batch_devices(device: str, workers: int) -> list[str]:
     """The local workers' devices: one per GPU with ``auto``/``cuda`` (never two on one card), else
     ``workers`` times the given device."""
-    from latentsync.pipeline.device import local_devices
+    from latentsync.device import local_devices
     from latentsync.pipeline.workers import one_worker_per_gpu
 
     spec = "auto" if device in ("auto", "cuda") else device

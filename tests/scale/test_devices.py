@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from latentsync.cli import main
+from latentsync.device import local_devices, pick_device
 from latentsync.errors import ConfigError
-from latentsync.pipeline.device import local_devices, pick_device
 
 NO_CUDA = not torch.cuda.is_available()
 NO_MPS = not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())

@@ -48,8 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def settings_from_args(args: argparse.Namespace):
     from latentsync.app.settings import AppSettings, parse_auth
     from latentsync.commands.infer import memory_options
+    from latentsync.device import pick_device
     from latentsync.errors import ConfigError
-    from latentsync.pipeline.device import pick_device
 
     pick_device(args.device)
     if not 1 <= args.max_upload_mb <= 1024 * 1024:

@@ -134,7 +134,7 @@ def demo_missing_message(missing: list[tuple[str, str]], reason: str, model: str
 def warn_if_cpu(options) -> None:
     """The published UNet costs ~49 TFLOPs per frame at 20 steps (docs/cost_model.md): minutes per
     frame on a CPU. Say so before starting, with the flags that make a first look affordable."""
-    from latentsync.pipeline.device import pick_device
+    from latentsync.device import pick_device
 
     if options.unet_checkpoint is None and pick_device(options.device).type == "cpu":
         logger.warning(

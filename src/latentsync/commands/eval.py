@@ -58,7 +58,7 @@ def _video_args(parser: argparse.ArgumentParser, verb: str) -> None:
 
 
 def _device(args: argparse.Namespace) -> str:
-    from latentsync.pipeline.device import pick_device
+    from latentsync.device import pick_device
 
     return str(pick_device(args.device))
 

@@ -75,7 +75,7 @@ def dask_executor(
     """A client on ``scheduler`` (``tcp://host:8786``) or on a fresh local process cluster."""
     from distributed import Client, LocalCluster
 
-    from latentsync.pipeline.device import cuda_count
+    from latentsync.device import cuda_count
 
     if scheduler:
         with Client(scheduler) as client:

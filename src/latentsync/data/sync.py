@@ -14,7 +14,7 @@ from pathlib import Path
 
 from latentsync.audio.io import read_pcm16, shift_audio
 from latentsync.data.stage import Settings, Stage, StageRecord
-from latentsync.pipeline.device import pick_device
+from latentsync.device import pick_device
 from latentsync.video.clip_file import copy_atomic, remux_with_audio
 from latentsync.video.reader import read_all_frames
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass, replace
 
 import torch
 
+from latentsync.device import pick_device, pick_dtype
 from latentsync.errors import OutOfMemory
 from latentsync.pipeline import memory_trace
-from latentsync.pipeline.device import pick_device, pick_dtype
 from latentsync.pipeline.fast_paths import autocast_weights_dtype
 from latentsync.pipeline.oom import as_out_of_memory, device_free_bytes
 

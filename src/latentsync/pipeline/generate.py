@@ -66,6 +66,9 @@ class LipsyncGenerator:
         device: torch.device | str = "cpu",
         dtype: torch.dtype = torch.float32,
         step_hook: Callable[[int], None] | None = None,
+        timings: StageTimes = NO_TIMES,
+        autocast: str | None = None,
+        vae_frames: int | None = None,
     ):
         self.unet = unet
         self.vae = vae
@@ -75,9 +78,9 @@ class LipsyncGenerator:
         self.device = torch.device(device)
         self.dtype = dtype
         self.step_hook = step_hook  # e.g. DeepCache's per-step counter
-        self.timings: StageTimes = NO_TIMES
-        self.autocast: str | None = None  # "bf16"/"fp16": the UNet runs under torch.autocast
-        self.vae_frames: int | None = None  # most frames per VAE call (None: all at once); same output
+        self.timings = timings
+        self.autocast = autocast  # "bf16"/"fp16": the UNet runs under torch.autocast
+        self.vae_frames = vae_frames  # most frames per VAE call (None: all at once); same output
         mask = torch.as_tensor(mask, dtype=torch.float32)
         self.mask = (mask[0] if mask.ndim == 3 else mask).to(self.device)  # [H, W]
 

@@ -11,9 +11,9 @@ from omegaconf import DictConfig
 
 from latentsync import weights
 from latentsync.config import load_config
+from latentsync.device import pick_device, pick_dtype
 from latentsync.errors import ConfigError
 from latentsync.models.vae import load_vae
-from latentsync.pipeline.device import pick_device, pick_dtype
 from latentsync.pipeline.options import InferenceOptions
 
 logger = logging.getLogger(__name__)

@@ -102,8 +102,8 @@ class InferenceOptions:
 
     def validate(self) -> None:
         """Reject settings no run can use, with the CLI flag's name (ConfigError: one line, exit 2)."""
+        from latentsync.device import pick_device
         from latentsync.errors import ConfigError
-        from latentsync.pipeline.device import pick_device
         from latentsync.pipeline.offload import check_offload
 
         pick_device(self.device)  # a missing GPU is one line now, not after the inputs were read
@@ -126,7 +126,7 @@ class InferenceOptions:
         if self.workers < 1:
             raise ConfigError(f"--workers must be >= 1, got {self.workers}")
         if self.workers > 1 and not self.scheduler:
-            from latentsync.pipeline.device import local_devices
+            from latentsync.device import local_devices
 
             local_devices(self.devices, self.workers)  # each listed device must exist here
         if self.face_index is not None and self.face_index < 0:

@@ -77,18 +77,6 @@ class LipSyncRun:
         self.retimer = timeline.retimer()
         self.crop_w, self.crop_h = crop_size(models.resolution)
         self.noise = initial_noise(options.seed, models.resolution // 8)
-        self.generator = LipsyncGenerator(
-            models.unet,
-            models.vae,
-            torch.from_numpy(mouth_mask(models.resolution)),
-            options.steps,
-            options.guidance_scale,
-            device=models.device,
-            dtype=models.dtype,
-        )
-        self.generator.timings = timings
-        self.generator.autocast = options.autocast
-        self.generator.vae_frames = vae_frames_for(models)
 
     # --- the stages ------------------------------------------------------------------------------
 
@@ -166,7 +154,31 @@ class LipSyncRun:
         if writer is not None:
             on_segment(_finish_file(writer, seg_start, stop), None, seg_faces)
 
-    def generate(self, runner: StageRunner, units: Iterator, stop: int, out: queue.Queue) -> None:
+    def make_generator(self, step_hook) -> LipsyncGenerator:
+        models = self.models
+        return LipsyncGenerator(
+            models.unet,
+            models.vae,
+            torch.from_numpy(mouth_mask(models.resolution)),
+            self.options.steps,
+            self.options.guidance_scale,
+            device=models.device,
+            dtype=models.dtype,
+            step_hook=step_hook,
+            timings=self.timings,
+            autocast=self.options.autocast,
+            vae_frames=vae_frames_for(models),
+        )
+
+    def generate(
+        self,
+        runner: StageRunner,
+        units: Iterator,
+        stop: int,
+        out: queue.Queue,
+        generator: LipsyncGenerator,
+        cursor,
+    ) -> None:
         """Main thread: chunks through the model, ``batch_chunks`` equal chunks of one segment per call."""
         batch: list[Chunk] = []
         last_segment = self._segment_of(stop - 1) if stop > 0 else -1
@@ -178,10 +190,8 @@ class LipSyncRun:
                 [torch.stack([torch.from_numpy(i.face).permute(2, 0, 1) for i in c.items]) for c in batch]
             )
             with self.timings.measure("audio", sum(len(c) for c in batch)), memory_stage("audio features"):
-                audio = torch.stack(
-                    [torch.stack([self.cursor.chunk(i.index) for i in c.items]) for c in batch]
-                )
-            generated = self.generator.generate(faces, audio, self.noise).output  # [B, F, 3, r, r]
+                audio = torch.stack([torch.stack([cursor.chunk(i.index) for i in c.items]) for c in batch])
+            generated = generator.generate(faces, audio, self.noise).output  # [B, F, 3, r, r]
             for chunk, frames in zip(batch, generated):
                 crops = crops_to_paste(
                     frames,
@@ -237,7 +247,7 @@ class LipSyncRun:
             if self.retimer is None
             else model_frame_of(start, self.timeline.out_fps, self.timeline.model_fps)
         )
-        self.cursor = FrameFeatureCursor(
+        cursor = FrameFeatureCursor(
             self.models.whisper,
             self.options.audio,
             fps=float(self.timeline.model_fps),
@@ -252,7 +262,7 @@ class LipSyncRun:
         if planner_state:
             planner.load_state_dict(planner_state)
         deepcache, hook = attach_deepcache(self.options, self.models)
-        self.generator.step_hook = hook
+        generator = self.make_generator(hook)
         runner = StageRunner(self.cancel)
         # Frames in flight bound the memory (a 4K frame is 25 MB): the planner holds one batch of
         # chunks plus the fade look-ahead; the generated queue takes a whole batch so the model can
@@ -272,7 +282,7 @@ class LipSyncRun:
             model_items = runner.iterate(found)
             if self.retimer is not None:
                 model_items = self.retimer.model_items(model_items)
-            self.generate(runner, planner.plan(model_items), stop, generated)
+            self.generate(runner, planner.plan(model_items), stop, generated, generator, cursor)
         except BaseException as exc:  # noqa: BLE001 - every stage must stop first
             error = exc
         try:

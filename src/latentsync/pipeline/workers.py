@@ -123,7 +123,7 @@ class SegmentedJob:
 
     def __init__(self, options: InferenceOptions, devices: list[str] | None):
         from latentsync.config import load_config
-        from latentsync.pipeline.device import pick_device, pick_dtype
+        from latentsync.device import pick_device, pick_dtype
         from latentsync.pipeline.fast_paths import autocast_weights_dtype
         from latentsync.pipeline.run import planned_segment_states
         from latentsync.pipeline.runner import check_inputs, enhancer_weights
@@ -204,7 +204,7 @@ class SegmentedJob:
 
 def local_worker_devices(options: InferenceOptions) -> list[str] | None:
     """The devices of the local workers (None on an existing cluster: its workers keep ``--device``)."""
-    from latentsync.pipeline.device import local_devices
+    from latentsync.device import local_devices
 
     return None if options.scheduler else one_worker_per_gpu(local_devices(options.devices, options.workers))
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from omegaconf import DictConfig
 
-from latentsync.pipeline.device import pick_device
+from latentsync.device import pick_device
 from latentsync.train.checkpoints import checkpoint_path, save_checkpoint, set_rng_state
 from latentsync.train.common import setting
 from latentsync.train.plots import plot_curves

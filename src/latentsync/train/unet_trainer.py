@@ -12,11 +12,11 @@ import torch
 from omegaconf import DictConfig
 
 from latentsync.config import load_config, to_plain
+from latentsync.device import pick_dtype
 from latentsync.errors import ConfigError, MissingWeightsError
 from latentsync.models.stable_syncnet import load_stable_syncnet
 from latentsync.models.unet_io import build_unet, load_unet
 from latentsync.models.vae import load_vae
-from latentsync.pipeline.device import pick_dtype
 from latentsync.pipeline.generate import make_scheduler
 from latentsync.train.audio_cache import ClipAudio
 from latentsync.train.checkpoints import load_checkpoint

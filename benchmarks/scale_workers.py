@@ -63,8 +63,16 @@ def main() -> None:
         def options(out: str, **kw) -> InferenceOptions:
             kw.setdefault("face_cache", str(folder / "cache"))
             return InferenceOptions(
-                video=video, audio=speech, output=folder / out, device="cpu", steps=args.steps,
-                quiet=True, face_detector="mediapipe", segment_chunks=1, **weights, **kw,
+                video=video,
+                audio=speech,
+                output=folder / out,
+                device="cpu",
+                steps=args.steps,
+                quiet=True,
+                face_detector="mediapipe",
+                segment_chunks=1,
+                **weights,
+                **kw,
             )
 
         cold, _ = _timed(options("cold.mp4", audio=other, face_cache="off"))
@@ -80,10 +88,14 @@ def main() -> None:
         print("| run | wall s | note |")
         print("|---|---:|---|")
         print(f"| 1 process, face cache off | {cold:.1f} | detects every frame |")
-        print(f"| 1 process, warm face cache, another audio | {warm:.1f} | "
-              f"{summary.face_detections} detections; saves {cold - warm:.1f} s |")
+        print(
+            f"| 1 process, warm face cache, another audio | {warm:.1f} | "
+            f"{summary.face_detections} detections; saves {cold - warm:.1f} s |"
+        )
         print(f"| 1 process (warm face cache) | {one:.1f} | |")
-        print(f"| {args.workers} local workers | {many:.1f} | speedup {one / many:.2f}x; frames identical: {same} |")
+        print(
+            f"| {args.workers} local workers | {many:.1f} | speedup {one / many:.2f}x; frames identical: {same} |"
+        )
 
 
 if __name__ == "__main__":

@@ -50,6 +50,16 @@ def pytest_collection_modifyitems(config, items):
         items[:] = keep
 
 
+@pytest.fixture
+def isolated(tmp_path, monkeypatch) -> Path:
+    """No checkpoints dir, an empty HF cache, offline: a test finds only the weights it puts there."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LATENTSYNC_CHECKPOINTS", raising=False)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return tmp_path
+
+
 @pytest.fixture(scope="session")
 def golden_dir() -> Path:
     return golden.GOLDEN

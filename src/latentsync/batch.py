@@ -1,7 +1,8 @@
 """Many lip-sync jobs from a CSV, on a Dask cluster or a local one, resumable.
 
-Each worker process keeps one ``LipSync`` per ``InferenceOptions.model_key`` (weights, device,
-dtype) in a module-level cache, so a worker loads the weights once however many jobs it runs. A results CSV records every
+Every row is split into segments that any worker renders (pipeline/workers.py); each worker keeps
+one model set per ``InferenceOptions.model_key`` (weights, device, dtype), so it loads the weights
+once however many jobs it serves. A results CSV records every
 finished row (status ok/error, seconds, error message); on a rerun, rows whose status is ok and
 whose output exists are skipped, failed rows are tried again. Only the client writes the results,
 atomically after every finished job, so a killed batch loses no recorded result.
@@ -12,15 +13,12 @@ from __future__ import annotations
 import csv
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from latentsync.api import LipSync
 from latentsync.errors import InputError
-from latentsync.pipeline.device import cuda_count
 from latentsync.pipeline.options import InferenceOptions
 
 logger = logging.getLogger(__name__)
@@ -141,58 +139,6 @@ def is_done(job: BatchJob, earlier: dict[str, dict]) -> bool:
     return result is not None and result.get("status") == "ok" and job.output.exists()
 
 
-# --- worker side -------------------------------------------------------------------------------
-
-_LIPSYNCS: dict[tuple, LipSync] = {}
-_LIPSYNCS_LOCK = threading.Lock()
-
-
-def worker_device(device: str) -> str:
-    """With several GPUs, spread the workers of one machine over them (by worker name)."""
-    if device not in ("auto", "cuda"):
-        return device
-    count = cuda_count()
-    if count <= 1:
-        return device
-    try:
-        from distributed import get_worker
-
-        name = str(get_worker().name)
-    except (ImportError, ValueError):
-        return device
-    index = int(name) if name.isdigit() else sum(name.encode())
-    return f"cuda:{index % count}"
-
-
-def cached_lipsync(options: InferenceOptions) -> LipSync:
-    """One loaded ``LipSync`` per model key in this process."""
-    key = options.model_key()
-    with _LIPSYNCS_LOCK:
-        if key not in _LIPSYNCS:
-            logger.info("worker %d: loading models %s", os.getpid(), key)
-            _LIPSYNCS[key] = LipSync.for_options(options)
-        return _LIPSYNCS[key]
-
-
-def run_job(job: BatchJob, base_options: dict) -> dict:
-    """Run one row (on a worker); never raises: failures come back as status ``error``."""
-    started = time.monotonic()
-    result = {"row": job.row, "video": str(job.video), "audio": str(job.audio), "output": str(job.output)}
-    try:
-        settings = dict(base_options, **job.overrides)
-        settings.update(video=job.video, audio=job.audio, output=job.output, quiet=True)
-        settings["device"] = worker_device(settings.get("device", "auto"))
-        options = InferenceOptions(**settings)
-        options.validate()
-        cached_lipsync(options).run(options)
-        result.update(status="ok", error="")
-    except Exception as exc:  # noqa: BLE001 - recorded in the results, the batch goes on
-        logger.debug("row %d failed", job.row, exc_info=True)
-        result.update(status="error", error=f"{type(exc).__name__}: {exc}".splitlines()[0])
-    result["seconds"] = f"{time.monotonic() - started:.1f}"
-    return result
-
-
 # --- client side -------------------------------------------------------------------------------
 
 
@@ -204,33 +150,51 @@ def base_options_dict(options: InferenceOptions) -> dict:
     return data
 
 
-def local_worker_count(workers: int, device: str) -> int:
-    """At most one local worker per GPU: two workers on one card would each load every model and fight
-    over its memory (worker_device spreads the workers over the cards)."""
-    if device == "cpu" or device == "mps":
-        return workers
-    gpus = cuda_count()
-    if device.startswith("cuda:"):
-        gpus = min(gpus, 1)
-    if gpus and workers > gpus:
-        logger.warning("--workers %d on %d GPU(s): starting %d (one per GPU)", workers, gpus, gpus)
-        return gpus
-    return workers
-
-
-def _client(scheduler: str | None, workers: int):
-    from distributed import Client, LocalCluster
-
-    if scheduler:
-        return Client(scheduler), None
-    cluster = LocalCluster(
-        host="127.0.0.1",
-        processes=True,
-        n_workers=max(1, workers),
-        threads_per_worker=1,
-        dashboard_address=None,
+def job_options(job: BatchJob, base_options: dict) -> InferenceOptions:
+    settings = dict(base_options, **job.overrides)
+    settings.update(
+        video=job.video, audio=job.audio, output=job.output, quiet=True, workers=1, scheduler=None
     )
-    return Client(cluster), cluster
+    options = InferenceOptions(**settings)
+    options.validate()
+    return options
+
+
+def batch_devices(device: str, workers: int) -> list[str]:
+    """The local workers' devices: one per GPU with ``auto``/``cuda`` (never two on one card), else
+    ``workers`` times the given device."""
+    from latentsync.pipeline.device import local_devices
+    from latentsync.pipeline.workers import one_worker_per_gpu
+
+    spec = "auto" if device in ("auto", "cuda") else device
+    return one_worker_per_gpu(local_devices(spec, workers))
+
+
+class _Row:
+    """One CSV row in flight: its segmented job and its result line."""
+
+    def __init__(self, job: BatchJob):
+        self.job = job
+        self.segmented = None
+        self.futures: list = []
+        self.result = {
+            "row": job.row,
+            "video": str(job.video),
+            "audio": str(job.audio),
+            "output": str(job.output),
+        }
+        self.started = time.monotonic()
+
+    def ended(self, error: BaseException | None) -> dict:
+        if error is None:
+            self.result.update(status="ok", error="")
+        else:
+            logger.debug("row %d failed", self.job.row, exc_info=error)
+            self.result.update(status="error", error=f"{type(error).__name__}: {error}".splitlines()[0])
+            for future in self.futures:
+                future.cancel()
+        self.result["seconds"] = f"{time.monotonic() - self.started:.1f}"
+        return self.result
 
 
 def run_batch(
@@ -241,9 +205,16 @@ def run_batch(
     workers: int = 1,
     show_progress: bool = True,
 ) -> BatchSummary:
-    """Run the rows of ``jobs_csv`` not finished yet; returns counts and where the results are."""
+    """Run the rows of ``jobs_csv`` not finished yet; returns counts and where the results are.
+
+    Every row is cut into segments (pipeline/workers.py) and all rows' segments share the workers,
+    so one long video no longer holds one worker while the others idle. Faces are found here, row
+    after row, while the workers render the rows already submitted.
+    """
     from distributed import as_completed
     from tqdm import tqdm
+
+    from latentsync.pipeline.workers import SegmentedJob, dask_client
 
     jobs = read_jobs(jobs_csv)
     results_csv = Path(results_csv) if results_csv else default_results_path(jobs_csv)
@@ -253,29 +224,61 @@ def run_batch(
     if summary.skipped:
         logger.info("%d of %d rows already done", summary.skipped, len(jobs))
     bar = tqdm(total=len(jobs), initial=summary.skipped, unit="job", desc="batch", disable=not show_progress)
-    try:
-        if pending:
-            client, cluster = _client(
-                scheduler, local_worker_count(workers, base_options.get("device", "auto"))
-            )
-            try:
-                futures = [client.submit(run_job, job, base_options, pure=False) for job in pending]
-                for future in as_completed(futures):
-                    result = future.result()
-                    results[result["output"]] = result
-                    write_results(results_csv, results)
-                    if result["status"] == "ok":
-                        summary.ok += 1
-                    else:
-                        summary.failed += 1
-                        logger.warning("row %s failed: %s", result["row"], result["error"])
-                    bar.update(1)
-            finally:
-                client.close()
-                if cluster is not None:
-                    cluster.close()
+    owners: dict[str, _Row] = {}
+
+    def done(row: _Row, error: BaseException | None = None) -> None:
+        result = row.ended(error)
+        results[result["output"]] = result
+        write_results(results_csv, results)
+        if error is None:
+            summary.ok += 1
         else:
+            summary.failed += 1
+            logger.warning("row %s failed: %s", result["row"], result["error"])
+        bar.update(1)
+
+    def settle(future) -> None:
+        row = owners.pop(future.key, None)
+        if row is None or row.result.get("status"):
+            return  # a row that already failed
+        try:
+            row.segmented.record(future.result())
+            if not row.segmented.todo:
+                row.segmented.finish()
+                done(row)
+        except Exception as exc:  # noqa: BLE001 - recorded in the results, the batch goes on
+            done(row, exc)
+
+    try:
+        if not pending:
             write_results(results_csv, results)
+            return summary
+        devices = None if scheduler else batch_devices(base_options.get("device", "auto"), workers)
+        client, cluster = dask_client(scheduler, len(devices or []))
+        try:
+            running = as_completed()
+            for job in pending:
+                row = _Row(job)
+                try:
+                    row.segmented = SegmentedJob(job_options(job, base_options), devices)
+                    row.futures = row.segmented.submit(client)
+                    if not row.futures:  # every segment was already there: only the join is left
+                        row.segmented.finish()
+                        done(row)
+                except Exception as exc:  # noqa: BLE001 - recorded in the results, the batch goes on
+                    done(row, exc)
+                for future in row.futures:
+                    owners[future.key] = row
+                    running.add(future)
+                while running.has_ready():
+                    for future in running.next_batch(block=False):
+                        settle(future)
+            for future in running:
+                settle(future)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
     finally:
         bar.close()
     return summary

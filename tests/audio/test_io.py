@@ -8,7 +8,7 @@ import pytest
 from latentsync.audio.io import iter_audio_blocks, load_audio, probe_audio
 from latentsync.errors import InputError
 from tests.helpers.golden import MEDIA
-from tests.helpers.media import tone, write_audio
+from tests.helpers.media import tone, write_audio, write_video
 
 
 def _int16_wav_samples(path) -> np.ndarray:
@@ -116,18 +116,8 @@ def test_bad_inputs_give_one_clear_line(tmp_path):
 
 
 def test_video_without_audio_stream(tmp_path):
-    import av
-
-    path = tmp_path / "silent_video.mp4"
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("mpeg4", rate=25)
-        stream.width, stream.height = 64, 64
-        for i in range(3):
-            frame = av.VideoFrame.from_ndarray(np.full((64, 64, 3), 40 * i, np.uint8), format="rgb24")
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
+    frames = [np.full((64, 64, 3), 40 * i, np.uint8) for i in range(3)]
+    path = write_video(tmp_path / "silent_video.mp4", frames, codec="mpeg4")
     with pytest.raises(InputError, match="silent_video.mp4 has no audio stream"):
         probe_audio(path)
     with pytest.raises(InputError, match="has no audio stream"):

@@ -73,17 +73,53 @@ def test_three_jobs_one_bad_then_rerun_skips_finished(jobs_dir, tiny_models):
 
 
 def test_models_load_once_per_options_and_device(monkeypatch):
+    from latentsync.pipeline import workers
+
     loads = []
-    monkeypatch.setattr(batch, "_LIPSYNCS", {})
+    monkeypatch.setattr(workers, "_MODELS", {})
     monkeypatch.setattr(
-        "latentsync.api.load_inference_models", lambda options: loads.append(options) or object()
+        "latentsync.pipeline.model_loading.load_inference_models",
+        lambda options: loads.append(options) or object(),
     )
     first = InferenceOptions(video="a.mp4", audio="a.wav", output="a_out.mp4", device="cpu")
     again = InferenceOptions(video="b.mp4", audio="b.wav", output="b_out.mp4", device="cpu", seed=3, steps=5)
     other = InferenceOptions(video="b.mp4", audio="b.wav", output="b_out.mp4", device="cpu", dtype="bf16")
-    assert batch.cached_lipsync(first) is batch.cached_lipsync(again)
-    assert batch.cached_lipsync(other) is not batch.cached_lipsync(first)
+    assert workers.worker_models(first) is workers.worker_models(again)
+    assert workers.worker_models(other) is not workers.worker_models(first)
     assert len(loads) == 2
+
+
+def test_one_long_job_is_shared_by_two_workers(jobs_dir, tiny_models):
+    """Two rows of 40 frames on 2 workers go out as 3 segments each (not one task per row)."""
+    media.write_video(jobs_dir / "long.mp4", media.demo_frames(40))
+    media.write_audio(jobs_dir / "long.wav", media.demo_audio(1.6, start=2.0))
+    jobs = _write_csv(
+        jobs_dir / "jobs.csv",
+        ["video", "audio", "output"],
+        [["long.mp4", "long.wav", "out/a.mp4"], ["long.mp4", "long.wav", "out/b.mp4"]],
+    )
+    base = batch.base_options_dict(
+        tiny_options(tiny_models, Path("x"), Path("x"), Path("x"), segment_chunks=1)
+    )
+    written: list[tuple[str, int]] = []
+    from latentsync.pipeline.journal import Journal
+
+    real_add = Journal.add_segment
+
+    def add(self, segment, state, faces):
+        written.append((self.work_dir.name, segment.start))
+        real_add(self, segment, state, faces)
+
+    Journal.add_segment = add
+    try:
+        summary = batch.run_batch(jobs, base, workers=2, show_progress=False)
+    finally:
+        Journal.add_segment = real_add
+    assert (summary.ok, summary.failed) == (2, 0)
+    assert sorted(written) == sorted((f".{n}.mp4.latentsync", s) for n in "ab" for s in range(0, 40, 16))
+    a, b = media.read_frames(jobs_dir / "out/a.mp4"), media.read_frames(jobs_dir / "out/b.mp4")
+    assert len(a) == len(b) == 40
+    assert all((x == y).all() for x, y in zip(a, b))  # same job, same frames, whichever worker
 
 
 @pytest.mark.parametrize(

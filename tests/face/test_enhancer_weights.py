@@ -35,16 +35,6 @@ def _error_line(stderr: str) -> str:
     return lines[0]
 
 
-@pytest.fixture
-def isolated(tmp_path, monkeypatch):
-    """No checkpoints dir, an empty HF cache, offline."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("LATENTSYNC_CHECKPOINTS", raising=False)
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    return tmp_path
-
-
 def test_resolver_looks_in_the_aux_dir_for_named_enhancers(isolated):
     aux = isolated / "aux"
     (aux / "nested").mkdir(parents=True)

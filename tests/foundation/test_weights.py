@@ -21,16 +21,6 @@ def _cli(args, env_extra, cwd):
     return run_cli(args, env_extra, cwd, timeout=120)
 
 
-@pytest.fixture
-def isolated(tmp_path, monkeypatch):
-    """No checkpoints dir, an empty HF cache, offline."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("LATENTSYNC_CHECKPOINTS", raising=False)
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    return tmp_path
-
-
 def _touch(path: Path, data: bytes = b"x") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)

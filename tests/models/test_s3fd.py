@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import av
 import numpy as np
 import pytest
 import torch
@@ -11,7 +10,7 @@ from latentsync.errors import CheckpointError, InputError
 from latentsync.face.s3fd_boxes import detection_table, nms_numpy
 from latentsync.face.s3fd_detect import detect_faces, s3fd_input
 from latentsync.models.s3fd import S3FD, load_s3fd
-from tests.helpers import golden
+from tests.helpers import golden, media
 from tests.helpers.aux_models import write_aux_models
 
 
@@ -28,9 +27,7 @@ def reference() -> dict[str, torch.Tensor]:
 
 @pytest.fixture(scope="module")
 def frame0() -> np.ndarray:
-    with av.open(str(golden.MEDIA / "demo1_video.mp4")) as container:
-        frame = next(container.decode(video=0))
-        return frame.to_ndarray(format="rgb24")
+    return media.demo_frames(1, size=None)[0]
 
 
 def test_layout_matches_published_schema(s3fd_model):

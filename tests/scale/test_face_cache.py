@@ -17,7 +17,9 @@ def detections(monkeypatch):
     """Frame indices the face detector stage was run on."""
     seen: list[int] = []
     real = faces_module.FaceStage.process
-    monkeypatch.setattr(faces_module.FaceStage, "process", lambda self, item: (seen.append(item.index), real(self, item))[1])
+    monkeypatch.setattr(
+        faces_module.FaceStage, "process", lambda self, item: (seen.append(item.index), real(self, item))[1]
+    )
     return seen
 
 
@@ -27,7 +29,9 @@ def _run(tiny_models, clip, audio, out, cache, **kw):
     )
 
 
-def test_a_rerun_with_another_audio_does_no_face_detection(tmp_path, tiny_models, media_dir_small, detections):
+def test_a_rerun_with_another_audio_does_no_face_detection(
+    tmp_path, tiny_models, media_dir_small, detections
+):
     clip = media_dir_small / "clip.mp4"
     cache = tmp_path / "cache"
     first = _run(tiny_models, clip, media_dir_small / "speech.wav", tmp_path / "a.mp4", cache)
@@ -46,7 +50,9 @@ def test_a_rerun_with_another_audio_does_no_face_detection(tmp_path, tiny_models
         assert np.array_equal(a, b)
 
 
-def test_a_longer_audio_only_detects_the_frames_past_the_track(tmp_path, tiny_models, media_dir_small, detections):
+def test_a_longer_audio_only_detects_the_frames_past_the_track(
+    tmp_path, tiny_models, media_dir_small, detections
+):
     clip = media_dir_small / "clip.mp4"
     short = media.write_audio(tmp_path / "short.wav", media.demo_audio(0.8, start=2.0))
     _run(tiny_models, clip, short, tmp_path / "a.mp4", tmp_path / "cache")
@@ -56,11 +62,22 @@ def test_a_longer_audio_only_detects_the_frames_past_the_track(tmp_path, tiny_mo
     assert detections == list(range(20, 40))
 
 
-def test_faces_command_writes_the_track_infer_reuses(tmp_path, tiny_models, media_dir_small, detections, capsys):
+def test_faces_command_writes_the_track_infer_reuses(
+    tmp_path, tiny_models, media_dir_small, detections, capsys
+):
     clip = media_dir_small / "clip.mp4"
     cache = tmp_path / "cache"
     config = str(tiny_models / "unet_tiny.yaml")  # the track is for this model's crop size
-    argv = ["faces", str(clip), "--unet-config", config, "--face-detector", "mediapipe", "--face-cache", str(cache)]
+    argv = [
+        "faces",
+        str(clip),
+        "--unet-config",
+        config,
+        "--face-detector",
+        "mediapipe",
+        "--face-cache",
+        str(cache),
+    ]
     assert main([*argv, "--quiet"]) == 0
     assert "40 frames, face in 40" in capsys.readouterr().out
     assert detections == list(range(40))

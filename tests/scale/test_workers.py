@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pytest
 
@@ -29,7 +32,9 @@ def clip(tmp_path_factory):
 
 def _options(tiny_models, clip, out, **kw):
     kw.setdefault("segment_chunks", 1)
-    return tiny_options(tiny_models, clip / "clip.mp4", clip / "speech.wav", out, face_detector="mediapipe", **kw)
+    return tiny_options(
+        tiny_models, clip / "clip.mp4", clip / "speech.wav", out, face_detector="mediapipe", **kw
+    )
 
 
 def test_two_workers_write_the_frames_of_one_process(tmp_path, tiny_models, clip):
@@ -46,7 +51,9 @@ def test_two_workers_write_the_frames_of_one_process(tmp_path, tiny_models, clip
     assert not np.array_equal(one[5], source[5])  # the mouth was really regenerated
 
 
-def test_a_killed_multi_worker_run_resumes_only_the_missing_segments(tmp_path, tiny_models, clip, monkeypatch):
+def test_a_killed_multi_worker_run_resumes_only_the_missing_segments(
+    tmp_path, tiny_models, clip, monkeypatch
+):
     reference = tmp_path / "reference.mp4"
     run_inference(_options(tiny_models, clip, reference))
     out = tmp_path / "resumed.mp4"
@@ -67,10 +74,42 @@ def test_a_killed_multi_worker_run_resumes_only_the_missing_segments(tmp_path, t
     detections = []
     real_process = faces_module.FaceStage.process
     monkeypatch.setattr(
-        faces_module.FaceStage, "process", lambda self, item: (detections.append(item.index), real_process(self, item))[1]
+        faces_module.FaceStage,
+        "process",
+        lambda self, item: (detections.append(item.index), real_process(self, item))[1],
     )
     summary = run_inference(options)
     assert summary.resumed_from == 32  # two segments of 16 were kept
     assert detections == []  # the face track was saved: no detection on resume
+    for i, (a, b) in enumerate(zip(media.read_frames(reference), media.read_frames(out))):
+        assert np.array_equal(a, b), f"frame {i} differs"
+
+
+def test_segments_of_killed_workers_are_rendered_again(tmp_path, tiny_models, clip):
+    """Both worker processes are killed (SIGKILL) mid-run, with segments in flight: Dask's nannies
+    restart them, the lost segments run again, and the output equals an uninterrupted run's."""
+    psutil = pytest.importorskip("psutil")
+    reference = tmp_path / "reference.mp4"
+    run_inference(_options(tiny_models, clip, reference))
+    out = tmp_path / "killed.mp4"
+    journal = work_dir_for(out) / "journal.json"
+    killed: list[int] = []
+
+    def kill_workers_after_first_segment() -> None:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and not killed:
+            if journal.is_file() and '"file": "seg_' in journal.read_text():
+                for child in psutil.Process().children(recursive=True):
+                    if any("spawn_main" in part for part in child.cmdline()):
+                        child.kill()
+                        killed.append(child.pid)
+                return
+            time.sleep(0.02)
+
+    killer = threading.Thread(target=kill_workers_after_first_segment)
+    killer.start()
+    summary = run_inference(_options(tiny_models, clip, out, workers=2, devices="cpu"))
+    killer.join()
+    assert len(killed) == 2 and summary.frames == 65
     for i, (a, b) in enumerate(zip(media.read_frames(reference), media.read_frames(out))):
         assert np.array_equal(a, b), f"frame {i} differs"

@@ -26,9 +26,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--unet-config", default=None, metavar="NAME|PATH", help="UNet config (its crop size)")
     add_face_arguments(p)
     p.add_argument("--face-index", type=int, default=None, metavar="I", help="as infer --face-index")
-    p.add_argument("--fps", type=float, default=None, metavar="N", help="as infer --fps N (default: the source rate)")
+    p.add_argument(
+        "--fps", type=float, default=None, metavar="N", help="as infer --fps N (default: the source rate)"
+    )
     p.add_argument("--aux-dir", default=None, metavar="DIR", help="as infer --aux-dir")
-    p.add_argument("--device", default="auto", metavar="DEVICE", help="the detector's device (default: %(default)s)")
+    p.add_argument(
+        "--device", default="auto", metavar="DEVICE", help="the detector's device (default: %(default)s)"
+    )
     add_face_cache_argument(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)

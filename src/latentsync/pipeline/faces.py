@@ -20,7 +20,14 @@ import torch
 from latentsync.face.align import FaceAligner
 from latentsync.face.detector import Face, create_detector
 from latentsync.face.tracker import MainFaceTracker
-from latentsync.pipeline.face_track import FACE, PASS_REASONS, FaceTrack, TrackSettings, cache_dir_for, track_path
+from latentsync.pipeline.face_track import (
+    FACE,
+    PASS_REASONS,
+    FaceTrack,
+    TrackSettings,
+    cache_dir_for,
+    track_path,
+)
 from latentsync.pipeline.timing import NO_TIMES, StageTimes
 
 logger = logging.getLogger(__name__)
@@ -154,7 +161,9 @@ class TrackedFaces:
             if time.monotonic() - self._saved_at > self.save_seconds:
                 self.save()
         else:
-            raise RuntimeError(f"face track covers frames {self.track.start}..{self.track.stop - 1}, not {index}")
+            raise RuntimeError(
+                f"face track covers frames {self.track.start}..{self.track.stop - 1}, not {index}"
+            )
         if reason == FACE:
             self.frames_with_face += 1
         else:
@@ -203,7 +212,9 @@ def open_tracked_faces(options, out_fps, resolution: int, work_dir: Path, device
     return TrackedFaces(track, resolution, make_stage, path)
 
 
-def complete_track(faces: TrackedFaces, video: Path, source_fps, out_fps, stop: int, quiet: bool = True) -> None:
+def complete_track(
+    faces: TrackedFaces, video: Path, source_fps, out_fps, stop: int, quiet: bool = True
+) -> None:
     """Detect the frames ``faces.track`` lacks up to ``stop`` (a progress bar unless ``quiet``), then save."""
     from tqdm import tqdm
 

@@ -17,7 +17,6 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from latentsync.face.align import crop_size
@@ -133,8 +132,14 @@ class LipSyncRun:
             item.generated = None
             yield item
 
-    def encode(self, items: Iterator[FrameItem], start: int, stop: int, on_segment: SegmentDone,
-               on_frame: FrameDone | None) -> None:
+    def encode(
+        self,
+        items: Iterator[FrameItem],
+        start: int,
+        stop: int,
+        on_segment: SegmentDone,
+        on_frame: FrameDone | None,
+    ) -> None:
         """Frames into one file per segment; each finished file is synced, renamed and reported."""
         from latentsync.video.writer import VideoWriter
 
@@ -173,11 +178,18 @@ class LipSyncRun:
                 [torch.stack([torch.from_numpy(i.face).permute(2, 0, 1) for i in c.items]) for c in batch]
             )
             with self.timings.measure("audio", sum(len(c) for c in batch)), memory_stage("audio features"):
-                audio = torch.stack([torch.stack([self.cursor.chunk(i.index) for i in c.items]) for c in batch])
+                audio = torch.stack(
+                    [torch.stack([self.cursor.chunk(i.index) for i in c.items]) for c in batch]
+                )
             generated = self.generator.generate(faces, audio, self.noise).output  # [B, F, 3, r, r]
             for chunk, frames in zip(batch, generated):
                 crops = crops_to_paste(
-                    frames, [i.affine for i in chunk.items], self.crop_w, self.crop_h, self.enhancer, self.timings
+                    frames,
+                    [i.affine for i in chunk.items],
+                    self.crop_w,
+                    self.crop_h,
+                    self.enhancer,
+                    self.timings,
                 )
                 for item, face in zip(chunk.items, crops):
                     item.generated, item.face = face, None
@@ -221,13 +233,21 @@ class LipSyncRun:
         lacking = self.faces.track.stop < min(start, self.timeline.audio_frames)
         decode_from = self.faces.track.stop if lacking else start  # the face track must reach ``start``
         first_model_frame = (
-            start if self.retimer is None else model_frame_of(start, self.timeline.out_fps, self.timeline.model_fps)
+            start
+            if self.retimer is None
+            else model_frame_of(start, self.timeline.out_fps, self.timeline.model_fps)
         )
         self.cursor = FrameFeatureCursor(
-            self.models.whisper, self.options.audio, fps=float(self.timeline.model_fps), first_frame=first_model_frame
+            self.models.whisper,
+            self.options.audio,
+            fps=float(self.timeline.model_fps),
+            first_frame=first_model_frame,
         )
         planner = ChunkPlanner(
-            self.models.num_frames, self.timeline.segment_frames, self.options.fade_frames, self.options.min_face_frames
+            self.models.num_frames,
+            self.timeline.segment_frames,
+            self.options.fade_frames,
+            self.options.min_face_frames,
         )
         if planner_state:
             planner.load_state_dict(planner_state)
@@ -238,11 +258,15 @@ class LipSyncRun:
         # chunks plus the fade look-ahead; the generated queue takes a whole batch so the model can
         # start the next while paste-back drains it; the others only smooth out jitter.
         depth = self.models.num_frames * max(1, self.options.batch_chunks)
-        decoded, found, generated, pasted = (queue.Queue(maxsize=n) for n in (HANDOFF_FRAMES, HANDOFF_FRAMES, depth, HANDOFF_FRAMES))
+        decoded, found, generated, pasted = (
+            queue.Queue(maxsize=n) for n in (HANDOFF_FRAMES, HANDOFF_FRAMES, depth, HANDOFF_FRAMES)
+        )
         runner.start("decode", lambda: self.decode(decode_from, read_until), decoded)
         runner.start("faces", lambda: self.find_faces(runner.iterate(decoded), start), found)
         runner.start("paste", lambda: self.paste(runner.iterate(generated)), pasted)
-        runner.start("encode", lambda: self.encode(runner.iterate(pasted), start, stop, on_segment, on_frame), None)
+        runner.start(
+            "encode", lambda: self.encode(runner.iterate(pasted), start, stop, on_segment, on_frame), None
+        )
         error: BaseException | None = None
         try:
             model_items = runner.iterate(found)
@@ -289,7 +313,9 @@ def planned_segment_states(options: InferenceOptions, timeline: Timeline, track,
     def light_items() -> Iterator[FrameItem]:
         for index in range(timeline.total):
             in_audio = index < timeline.audio_frames
-            item = FrameItem(index=index, frame=None, affine=track.affine(index) if in_audio else None, in_audio=in_audio)
+            item = FrameItem(
+                index=index, frame=None, affine=track.affine(index) if in_audio else None, in_audio=in_audio
+            )
             if index % timeline.segment_frames == 0:
                 item.state = heads.setdefault(index, {})
             yield item

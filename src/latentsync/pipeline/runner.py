@@ -101,10 +101,14 @@ def run_inference(
     fingerprint = options.fingerprint(models.device.type, models.dtype)  # resolved, never "auto"
     data = journal.open(fingerprint, timeline.total, timeline.segment_frames, options.resume)
     start = data.next_start
-    faces = open_tracked_faces(options, timeline.out_fps, models.resolution, journal.work_dir, str(models.device))
+    faces = open_tracked_faces(
+        options, timeline.out_fps, models.resolution, journal.work_dir, str(models.device)
+    )
     faces.timings = timings
     enhancer = enhancer_for(options, models)
-    run = LipSyncRun(options, models, timeline, video_info, faces, journal.work_dir, enhancer, timings, cancel)
+    run = LipSyncRun(
+        options, models, timeline, video_info, faces, journal.work_dir, enhancer, timings, cancel
+    )
 
     bar = None
     if not options.quiet:

@@ -79,85 +79,160 @@ def render_segment(
     apply_fast_paths(models, options)
     faces = TrackedFaces(track, models.resolution, make_stage=None)  # replay only: the driver found them
     work_dir = work_dir_for(options.output)
-    run = LipSyncRun(options, models, timeline, probe_video(options.video), faces, work_dir, enhancer_for(options, models))
+    run = LipSyncRun(
+        options, models, timeline, probe_video(options.video), faces, work_dir, enhancer_for(options, models)
+    )
     done: list[tuple[Segment, int]] = []
     read_until = min(timeline.total, stop + lookahead_frames(options, timeline))
-    run.render(start, stop, planner_state, lambda seg, _state, n: done.append((seg, n)), read_until=read_until)
+    run.render(
+        start, stop, planner_state, lambda seg, _state, n: done.append((seg, n)), read_until=read_until
+    )
     return done[0]
 
 
 # --- driver side -------------------------------------------------------------------------------
 
 
-def dask_client(options: InferenceOptions):
+def one_worker_per_gpu(devices: list[str]) -> list[str]:
+    """Two workers on one card would each load every model and fight over its memory."""
+    kept = [d for i, d in enumerate(devices) if d == "cpu" or d not in devices[:i]]
+    if len(kept) < len(devices):
+        logger.warning("%d workers on %d GPU(s): starting one per GPU", len(devices), len(kept))
+    return kept
+
+
+def dask_client(scheduler: str | None, workers: int):
     """(client, local cluster or None): the given scheduler, or local workers on 127.0.0.1."""
     from distributed import Client, LocalCluster
 
-    if options.scheduler:
-        return Client(options.scheduler), None
+    if scheduler:
+        return Client(scheduler), None
     cluster = LocalCluster(
         host="127.0.0.1",
         processes=True,
-        n_workers=max(1, options.workers),
+        n_workers=max(1, workers),
         threads_per_worker=1,
         dashboard_address=None,
     )
     return Client(cluster), cluster
 
 
+class SegmentedJob:
+    """One video cut into segments for workers: faces found and chunks planned here, segments
+    rendered anywhere (``submit``), finished segments recorded (``record``), then ``finish``."""
+
+    def __init__(self, options: InferenceOptions, devices: list[str] | None):
+        from latentsync.config import load_config
+        from latentsync.pipeline.device import pick_device, pick_dtype
+        from latentsync.pipeline.fast_paths import autocast_weights_dtype
+        from latentsync.pipeline.run import planned_segment_states
+        from latentsync.pipeline.runner import check_inputs, enhancer_weights
+        from latentsync.pipeline.timeline import build_timeline, count_samples
+
+        self.started = time.monotonic()
+        self.options, self.devices = options, devices
+        video_info, _ = check_inputs(options)
+        enhancer_weights(options)  # a missing file fails before any worker starts
+        config = load_config(options.unet_config_name, "unet")
+        self.num_frames, resolution = int(config.data.num_frames), int(config.data.resolution)
+        device = pick_device(devices[0] if devices else options.device)
+        dtype = pick_dtype(autocast_weights_dtype(options.autocast, options.dtype), device)
+        self.timeline = build_timeline(options, video_info, count_samples(options.audio), self.num_frames)
+        self.journal = Journal(work_dir_for(options.output))
+        data = self.journal.open(
+            options.fingerprint(device.type, dtype),
+            self.timeline.total,
+            self.timeline.segment_frames,
+            options.resume,
+        )
+        self.resumed_from = data.finished_frames
+        self.track = find_faces(
+            options, video_info, self.timeline, resolution, self.journal.work_dir, options.quiet
+        )
+        self.states, self.brief = planned_segment_states(options, self.timeline, self.track, self.num_frames)
+        self.journal.plan_states(self.states)
+
+    @property
+    def todo(self) -> list[tuple[int, int]]:
+        return [(a, b) for a, b in self.timeline.segments() if not self.journal.data.is_done(a)]
+
+    def submit(self, client) -> list:
+        """One Dask future per missing segment (a dead worker's segments are retried elsewhere)."""
+        from latentsync.pipeline.run import lookahead_frames
+
+        settings = asdict(self.options)
+        settings.update(workers=1, scheduler=None, quiet=True)  # a worker renders, it does not fan out
+        look = lookahead_frames(self.options, self.timeline)
+        futures = []
+        for start, stop in self.todo:
+            window = self.track.window(start, min(stop + look, self.timeline.audio_frames))
+            futures.append(
+                client.submit(
+                    render_segment,
+                    settings,
+                    self.timeline,
+                    start,
+                    stop,
+                    self.states.get(start),
+                    window,
+                    self.devices,
+                    pure=False,
+                    retries=SEGMENT_RETRIES,
+                    key=f"segment-{start}-{os.getpid()}-{time.time_ns()}",
+                )
+            )
+        return futures
+
+    def record(self, result: tuple[Segment, int]) -> None:
+        segment, faces = result
+        self.journal.add_segment(segment, None, faces)
+
+    @property
+    def finished_frames(self) -> int:
+        return self.journal.data.finished_frames
+
+    def finish(self):
+        """Join the segments with the audio into the output; the run's summary."""
+        from latentsync.pipeline.runner import finish_output
+
+        passed = _passed_counts(self.track, self.timeline)
+        passed[f"face in fewer than {self.options.min_face_frames} frames in a row"] = self.brief
+        return finish_output(
+            self.options, self.journal, self.timeline, self.started, self.resumed_from, passed
+        )
+
+
+def local_worker_devices(options: InferenceOptions) -> list[str] | None:
+    """The devices of the local workers (None on an existing cluster: its workers keep ``--device``)."""
+    from latentsync.pipeline.device import local_devices
+
+    return None if options.scheduler else one_worker_per_gpu(local_devices(options.devices, options.workers))
+
+
 def run_distributed(options: InferenceOptions, progress=None, cancel: threading.Event | None = None):
     from distributed import as_completed
 
-    from latentsync.config import load_config
-    from latentsync.pipeline.device import local_devices, pick_device, pick_dtype
-    from latentsync.pipeline.fast_paths import autocast_weights_dtype
-    from latentsync.pipeline.run import lookahead_frames, planned_segment_states
-    from latentsync.pipeline.runner import check_inputs, enhancer_weights, finish_output
-    from latentsync.pipeline.timeline import build_timeline, count_samples
-
-    started = time.monotonic()
-    video_info, _ = check_inputs(options)
-    enhancer_weights(options)  # a missing file fails before any worker starts
-    config = load_config(options.unet_config_name, "unet")
-    num_frames, resolution = int(config.data.num_frames), int(config.data.resolution)
-    devices = None if options.scheduler else local_devices(options.devices, options.workers)
-    device = pick_device(devices[0] if devices else options.device)
-    dtype = pick_dtype(autocast_weights_dtype(options.autocast, options.dtype), device)
-    timeline = build_timeline(options, video_info, count_samples(options.audio), num_frames)
-    journal = Journal(work_dir_for(options.output))
-    data = journal.open(options.fingerprint(device.type, dtype), timeline.total, timeline.segment_frames, options.resume)
-    resumed_from = data.finished_frames
-    track = find_faces(options, video_info, timeline, resolution, journal.work_dir, quiet=options.quiet)
-    states, brief = planned_segment_states(options, timeline, track, num_frames)
-    journal.plan_states(states)
-    todo = [(a, b) for a, b in timeline.segments() if not data.is_done(a)]
-    settings = asdict(options)
-    settings.update(workers=1, scheduler=None, quiet=True)  # a worker renders, it does not fan out
+    devices = local_worker_devices(options)
+    job = SegmentedJob(options, devices)
+    total = job.timeline.total
     bar = None
     if not options.quiet:
         from tqdm import tqdm
 
-        bar = tqdm(total=timeline.total, initial=data.finished_frames, unit="frame", desc="lip-sync", dynamic_ncols=True)
-    client, cluster = dask_client(options) if todo else (None, None)
+        bar = tqdm(
+            total=total, initial=job.finished_frames, unit="frame", desc="lip-sync", dynamic_ncols=True
+        )
+    client, cluster = dask_client(options.scheduler, len(devices or [])) if job.todo else (None, None)
     try:
-        futures = []
-        for start, stop in todo:
-            window = track.window(start, min(stop + lookahead_frames(options, timeline), timeline.audio_frames))
-            futures.append(
-                client.submit(
-                    render_segment, settings, timeline, start, stop, states.get(start), window, devices,
-                    pure=False, retries=SEGMENT_RETRIES, key=f"segment-{start}-{os.getpid()}-{time.time_ns()}",
-                )
-            )
-        for future in as_completed(futures):
+        for future in as_completed(job.submit(client) if client is not None else []):
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
-            segment, faces = future.result()
-            journal.add_segment(segment, None, faces)
+            before = job.finished_frames
+            job.record(future.result())
             if bar is not None:
-                bar.update(segment.stop - segment.start)
+                bar.update(job.finished_frames - before)
             if progress is not None:
-                progress(journal.data.finished_frames, timeline.total)
+                progress(job.finished_frames, total)
     finally:
         if bar is not None:
             bar.close()
@@ -165,20 +240,24 @@ def run_distributed(options: InferenceOptions, progress=None, cancel: threading.
             client.close()
         if cluster is not None:
             cluster.close()
-    passed = _passed_counts(track, timeline)
-    passed[f"face in fewer than {options.min_face_frames} frames in a row"] = brief
-    return finish_output(options, journal, timeline, started, resumed_from, passed)
+    return job.finish()
 
 
-def find_faces(options, video_info, timeline: Timeline, resolution: int, work_dir, quiet: bool = True) -> FaceTrack:
+def find_faces(
+    options, video_info, timeline: Timeline, resolution: int, work_dir, quiet: bool = True
+) -> FaceTrack:
     """The face track of every frame with audio: read from the cache, completed by detection."""
     from latentsync.pipeline.faces import complete_track, open_tracked_faces
 
-    faces = open_tracked_faces(options, timeline.out_fps, resolution, work_dir, options.device if not options.scheduler else "cpu")
+    faces = open_tracked_faces(
+        options, timeline.out_fps, resolution, work_dir, options.device if not options.scheduler else "cpu"
+    )
     complete_track(faces, options.video, video_info.fps, timeline.out_fps, timeline.audio_frames, quiet)
     return faces.track
 
 
 def _passed_counts(track: FaceTrack, timeline: Timeline) -> dict[str, int]:
     counts = Counter(track.reason(i) for i in range(min(track.stop, timeline.audio_frames)))
-    return {why: counts[code] for code, why in enumerate(PASS_REASONS, start=1) if code != FACE and counts[code]}
+    return {
+        why: counts[code] for code, why in enumerate(PASS_REASONS, start=1) if code != FACE and counts[code]
+    }

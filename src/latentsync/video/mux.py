@@ -80,13 +80,19 @@ def _mux_with_audio(
     """Add the audio stream of ``audio_path`` to ``out`` and mux both streams interleaved."""
     audio_in, audio_stream = open_audio(audio_path)
     with audio_in:
-        copy = copy_audio and audio_offset_seconds == 0 and can_copy(audio_stream.codec_context.name, out.format.name)
+        copy = (
+            copy_audio
+            and audio_offset_seconds == 0
+            and can_copy(audio_stream.codec_context.name, out.format.name)
+        )
         if copy:
             out_audio = out.add_stream_from_template(audio_stream)
             audio_packets = copied_packets(audio_in, audio_stream, duration_seconds)
         else:
             out_audio = add_encoded_stream(out, audio_stream)
-            audio_packets = encoded_packets(audio_in, audio_stream, out_audio, audio_offset_seconds, duration_seconds)
+            audio_packets = encoded_packets(
+                audio_in, audio_stream, out_audio, audio_offset_seconds, duration_seconds
+            )
         logger.info(
             "muxing %s audio (%s, %d Hz, %d ch) from %s",
             "copied" if copy else "AAC-encoded",

@@ -113,6 +113,9 @@ def _is_enhancer(spec: WeightFile) -> bool:
 
 
 def auxiliary_file(key: str) -> WeightFile:
+    """An auxiliary file by key; ``enhancer_gfpgan``/``enhancer_codeformer`` are the named restorers."""
+    if key.startswith("enhancer_") and key.removeprefix("enhancer_") in _ENHANCERS:
+        return enhancer_file(key.removeprefix("enhancer_"))
     if key not in _AUX:
         raise ValueError(f"unknown auxiliary file {key!r}: use one of {', '.join(_AUX)}")
     repo_id, filename, local_name = _AUX[key]

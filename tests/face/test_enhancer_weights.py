@@ -44,6 +44,7 @@ def test_resolver_looks_in_the_aux_dir_for_named_enhancers(isolated):
     codeformer.write_bytes(b"c" * 10)
     assert enhancer_path("gfpgan", aux_dir=aux) == gfpgan
     assert enhancer_path("codeformer", aux_dir=aux) == codeformer
+    assert weights.resolve_aux(["enhancer_codeformer"], aux_dir=aux) == {"enhancer_codeformer": codeformer}
     with pytest.raises(MissingWeightsError) as info:
         enhancer_path("gfpgan", aux_dir=aux / "nested")
     message = str(info.value)

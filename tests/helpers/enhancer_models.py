@@ -36,7 +36,7 @@ def needs_spandrel(test):
     skip = pytest.mark.skipif(
         not must_run and not _spandrel_imports(),
         reason="spandrel (the 'enhance' extra) does not import here: it needs torchvision, which has no "
-        "build for this CPU torch; ./test.sh runs this test in .venv-enhance",
+        "build for this CPU torch; ./test.sh runs it in .venv-enhance unless LATENTSYNC_TEST_ENHANCE=0",
     )
     return pytest.mark.enhance(skip(test))
 

@@ -8,6 +8,7 @@ held to the same rules.
 from __future__ import annotations
 
 import ast
+import os
 import re
 import sys
 import types
@@ -30,8 +31,13 @@ def python_sources() -> list[Path]:
 
 
 def shell_scripts() -> list[Path]:
-    skip = {".venv", ".git", "node_modules"}
-    return sorted(p for p in REPO.rglob("*.sh") if not skip & set(p.relative_to(REPO).parts))
+    """The repo's own ``*.sh``: the virtualenvs (.venv, test.sh's .venv-enhance), .git and node_modules
+    are not walked (installed packages ship shell scripts of their own)."""
+    found = []
+    for folder, dirs, files in os.walk(REPO):
+        dirs[:] = [d for d in dirs if d not in (".git", "node_modules") and not d.startswith(".venv")]
+        found += [Path(folder) / name for name in files if name.endswith(".sh")]
+    return sorted(found)
 
 
 def _dotted(node: ast.AST) -> str:

@@ -71,3 +71,20 @@ def test_region_must_match_the_face_size():
     region = mouth_region_crop(512, 210, 280)
     with pytest.raises(ValueError, match="blend region"):
         paste_back_roi(ref["frame0"], ref["frame0_generated_face"], ref["frame0_affine"], region=region)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.25, 0.5, 0.75])
+def test_fade_mixes_the_pasted_face_with_the_source(alpha):
+    """``alpha`` (the fade at the edges of a face's appearance) mixes the full paste with the source,
+    rounded, and only where the paste changed the frame."""
+    ref = align_reference()
+    frame, affine = ref["frame0"], ref["frame0_affine"]
+    generated = _generated_unlike_source(ref)
+    full = paste_back_roi(frame, generated, affine)
+    faded = paste_back_roi(frame, generated, affine, alpha=alpha)
+    expected = np.clip(
+        np.rint(full.astype(np.float32) * alpha + frame.astype(np.float32) * (1 - alpha)), 0, 255
+    )
+    assert np.array_equal(faded, expected.astype(np.uint8))
+    assert np.array_equal(faded[full == frame], frame[full == frame])
+    assert np.array_equal(paste_back_roi(frame, generated, affine, alpha=1.0), full)

@@ -36,8 +36,8 @@ def test_auto_uses_insightface_and_gives_the_original_crop(stand_in_aux, golden)
     stage = FaceStage("auto", 512, aux_dir=str(stand_in_aux), device="cpu")
     assert isinstance(stage.detector.detector, InsightFaceDetector)
     assert stage.detector.detector.providers == ["CPUExecutionProvider"]
-    item = stage.process(FrameItem(index=0, frame=golden["frame0"].numpy()))
-    assert item.has_face
+    item = FrameItem(index=0, frame=golden["frame0"].numpy())
+    assert stage.process(item) == 0 and item.has_face  # reason 0: a face
     # insightface's decoding put the face where the stand-in models said, 106 points and all
     face = stage.tracker.current
     np.testing.assert_allclose(face.bbox, BOX, atol=0.5)

@@ -299,15 +299,17 @@ def test_memory_stage_leaves_other_errors_alone():
             raise torch.OutOfMemoryError("CUDA out of memory.")
 
 
-def test_local_batch_workers_never_share_a_gpu(monkeypatch):
-    from latentsync.batch import local_worker_count
+def test_local_workers_never_share_a_gpu(monkeypatch):
+    from latentsync.batch import batch_devices
+    from latentsync.pipeline.workers import one_worker_per_gpu
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
-    assert local_worker_count(4, "auto") == 2
-    assert local_worker_count(4, "cuda") == 2
-    assert local_worker_count(4, "cuda:1") == 1
-    assert local_worker_count(2, "auto") == 2
-    assert local_worker_count(4, "cpu") == 4
+    assert batch_devices("auto", 4) == ["cuda:0", "cuda:1"]
+    assert batch_devices("cuda", 4) == ["cuda:0", "cuda:1"]
+    assert batch_devices("cuda:1", 4) == ["cuda:1"]
+    assert batch_devices("auto", 1) == ["cuda:0"]
+    assert batch_devices("cpu", 4) == ["cpu"] * 4
+    assert one_worker_per_gpu(["cuda:0", "cuda:1", "cuda:0"]) == ["cuda:0", "cuda:1"]  # infer --workers 3
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    assert local_worker_count(4, "auto") == 4  # CPU-only machine: processes share the cores as asked
+    assert batch_devices("auto", 4) == ["cpu"] * 4  # CPU-only machine: processes share the cores as asked

@@ -159,7 +159,7 @@ def enhancer_weights(options: InferenceOptions) -> Path | None:
         return None
     from latentsync.face.enhancer import enhancer_path
 
-    return enhancer_path(options.enhancer)
+    return enhancer_path(options.enhancer, aux_dir=options.aux_dir)
 
 
 def enhancer_for(options: InferenceOptions, models: InferenceModels):

@@ -62,9 +62,9 @@ def main() -> None:
 
         def options(out: str, **kw) -> InferenceOptions:
             kw.setdefault("face_cache", str(folder / "cache"))
+            kw.setdefault("audio", speech)
             return InferenceOptions(
                 video=video,
-                audio=speech,
                 output=folder / out,
                 device="cpu",
                 steps=args.steps,

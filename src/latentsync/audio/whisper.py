@@ -19,7 +19,6 @@ import torch
 import torch.nn.functional as F
 from whisper.audio import log_mel_spectrogram
 
-from latentsync.audio.frame_features import frame_chunk
 from latentsync.audio.io import SAMPLE_RATE, iter_audio_blocks
 from latentsync.audio.log_mel import MIN_SAMPLES, LogMelStream, normalize_log_mel
 from latentsync.audio.whisper_checkpoint import load_whisper_encoder
@@ -110,10 +109,6 @@ class WhisperFeatures:
         mel = log_mel_spectrogram(audio)
         parts = [rows for _, rows in self._windows_from_mel([mel], self.plan(mel.shape[1]))]
         return torch.cat(parts)
-
-    def frame_chunk(self, features: torch.Tensor, frame_index: int, fps: float = 25.0) -> torch.Tensor:
-        """The chunk [50, 384] of video frame ``frame_index``: rows ``c-4 .. c+5``, c = floor(t * 50)."""
-        return frame_chunk(features, frame_index, fps)
 
     def scan(self, source: AudioSource) -> MelScan:
         """First pass: the audio's length and its log-mel maximum, block by block."""

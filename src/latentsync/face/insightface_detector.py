@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from latentsync.face.detector import Face
+from latentsync.face.boxes import Face
 
 logger = logging.getLogger(__name__)
 

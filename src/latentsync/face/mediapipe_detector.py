@@ -12,7 +12,7 @@ import logging
 
 import numpy as np
 
-from latentsync.face.detector import Face
+from latentsync.face.boxes import Face
 from latentsync.face.mesh_points import landmarks3_from_mesh
 
 logger = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 import torch
 
-from latentsync.face.detector import Face, FaceDetector, box_iou
+from latentsync.face.boxes import Face, FaceDetector, box_iou
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import math
 
-from latentsync.face.detector import Face, box_iou
+from latentsync.face.boxes import Face, box_iou
 
 logger = logging.getLogger(__name__)
 

@@ -69,8 +69,8 @@ def render_segment(
     """(the written segment, its frames with a face); runs on a worker."""
     from latentsync.pipeline.faces import TrackedFaces
     from latentsync.pipeline.fast_paths import apply_fast_paths
+    from latentsync.pipeline.inputs import enhancer_for
     from latentsync.pipeline.run import LipSyncRun, lookahead_frames
-    from latentsync.pipeline.runner import enhancer_for
     from latentsync.video.probe import probe_video
 
     options = InferenceOptions(**settings)
@@ -125,8 +125,8 @@ class SegmentedJob:
         from latentsync.config import load_config
         from latentsync.device import pick_device, pick_dtype
         from latentsync.pipeline.fast_paths import autocast_weights_dtype
+        from latentsync.pipeline.inputs import check_inputs, enhancer_weights
         from latentsync.pipeline.run import planned_segment_states
-        from latentsync.pipeline.runner import check_inputs, enhancer_weights
         from latentsync.pipeline.timeline import build_timeline, count_samples
 
         self.started = time.monotonic()
@@ -193,7 +193,7 @@ class SegmentedJob:
 
     def finish(self):
         """Join the segments with the audio into the output; the run's summary."""
-        from latentsync.pipeline.runner import finish_output
+        from latentsync.pipeline.output import finish_output
 
         passed = _passed_counts(self.track, self.timeline)
         passed[f"face in fewer than {self.options.min_face_frames} frames in a row"] = self.brief

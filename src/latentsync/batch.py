@@ -18,8 +18,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from latentsync.device import local_devices
 from latentsync.errors import InputError
 from latentsync.pipeline.options import InferenceOptions
+from latentsync.pipeline.workers import SegmentedJob, dask_client, one_worker_per_gpu
 
 logger = logging.getLogger(__name__)
 
@@ -163,9 +165,6 @@ def job_options(job: BatchJob, base_options: dict) -> InferenceOptions:
 def batch_devices(device: str, workers: int) -> list[str]:
     """The local workers' devices: one per GPU with ``auto``/``cuda`` (never two on one card), else
     ``workers`` times the given device."""
-    from latentsync.device import local_devices
-    from latentsync.pipeline.workers import one_worker_per_gpu
-
     spec = "auto" if device in ("auto", "cuda") else device
     return one_worker_per_gpu(local_devices(spec, workers))
 
@@ -213,8 +212,6 @@ def run_batch(
     """
     from distributed import as_completed
     from tqdm import tqdm
-
-    from latentsync.pipeline.workers import SegmentedJob, dask_client
 
     jobs = read_jobs(jobs_csv)
     results_csv = Path(results_csv) if results_csv else default_results_path(jobs_csv)

@@ -79,12 +79,12 @@ def _no_face_files(tmp_path, monkeypatch):
 def test_auto_without_insightface_files_falls_back_to_mediapipe_with_one_warning(
     tmp_path, monkeypatch, caplog
 ):
-    import latentsync.face.detector as detector_module
+    import latentsync.face.installed as installed_module
     from latentsync.face.mediapipe_detector import MediaPipeFaceDetector
 
     _no_face_files(tmp_path, monkeypatch)
-    monkeypatch.setattr(detector_module, "_warned_fallback", False)
-    with caplog.at_level("WARNING", logger="latentsync.face.detector"):
+    monkeypatch.setattr(installed_module, "_warned_fallback", False)
+    with caplog.at_level("WARNING", logger="latentsync.face.installed"):
         first = create_detector("auto")
         second = create_detector("auto")
     assert isinstance(first.detector, MediaPipeFaceDetector) and isinstance(
@@ -96,7 +96,7 @@ def test_auto_without_insightface_files_falls_back_to_mediapipe_with_one_warning
 
 
 def test_auto_picks_insightface_when_its_files_are_found(tmp_path, monkeypatch):
-    from latentsync.face.detector import insightface_unavailable, resolve_detector_name
+    from latentsync.face.installed import insightface_unavailable, resolve_detector_name
 
     _no_face_files(tmp_path, monkeypatch)
     assert resolve_detector_name("auto") == "mediapipe"

@@ -13,6 +13,7 @@ from latentsync.errors import (
     LatentSyncError,
     MissingWeightsError,
 )
+from latentsync.pipeline.oom import as_out_of_memory
 from latentsync.pipeline.threads import Cancelled
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,6 @@ def friendly_message(exc: BaseException, names: dict[Path, str] | None = None) -
         return input_message(exc, names)
     if isinstance(exc, (ConfigError, CheckpointError, LatentSyncError)):
         return _without_paths(str(exc), names).rstrip(".") + "."
-    from latentsync.pipeline.oom import as_out_of_memory
 
     oom = as_out_of_memory(exc, "this job") if isinstance(exc, (MemoryError, RuntimeError)) else None
     if oom is not None:  # the CLI's sentence, so both say the same thing

@@ -8,8 +8,9 @@ from pathlib import Path
 from latentsync.app.settings import UI_MAX_STEPS, AppSettings
 from latentsync.errors import InputError
 from latentsync.face.blend_region import BLEND_MODES, DEFAULT_BLEND
-from latentsync.face.detector import BACKENDS
 from latentsync.face.enhancer import ENHANCER_NAMES
+from latentsync.face.installed import BACKENDS
+from latentsync.pipeline.estimate_report import estimate_report
 from latentsync.pipeline.options import MODEL_FPS, InferenceOptions, option_default
 
 MODEL_CHOICES = {"LatentSync 1.6": "1.6", "LatentSync 1.5": "1.5"}
@@ -136,7 +137,6 @@ def options_from_form(values: FormValues, settings: AppSettings, output: Path) -
 def memory_estimate(values: FormValues, settings: AppSettings) -> str:
     """The CLI's ``infer --estimate`` report for the job Generate would start now: the form's model with
     the server's device, dtype and memory switches. Needs no uploads (memory does not depend on them)."""
-    from latentsync.pipeline.estimate_report import estimate_report
 
     stand_in = "estimate"
     values = replace(values, video=values.video or stand_in, audio=values.audio or stand_in)

@@ -8,7 +8,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from latentsync.app.jobs import JobManager
 from latentsync.app.settings import AppSettings
+from latentsync.app.ui import THEME, build_ui
 
 logger = logging.getLogger(__name__)
 
@@ -33,9 +35,6 @@ def serve(settings: AppSettings) -> None:
     """Build the page and serve it until interrupted; then stop jobs and remove the temp files."""
     root, owned = make_temp_root(settings)
     quiet_gradio_environment(root)
-
-    from latentsync.app.jobs import JobManager
-    from latentsync.app.ui import THEME, build_ui
 
     jobs = JobManager(root, keep_seconds=settings.keep_results_seconds)
     stop_janitor = jobs.start_janitor()

@@ -67,7 +67,11 @@ class FrameFeatureCursor:
     """
 
     def __init__(
-        self, whisper_features: WhisperFeatures, audio_path: str | Path, fps: float = 25.0, first_frame: int = 0
+        self,
+        whisper_features: WhisperFeatures,
+        audio_path: str | Path,
+        fps: float = 25.0,
+        first_frame: int = 0,
     ):
         """``first_frame``: the lowest frame that will be asked for (earlier windows are not encoded)."""
         if fps <= 0:

@@ -155,7 +155,7 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
 
 def add_face_arguments(p: argparse.ArgumentParser, flag: str = "--face-detector") -> None:
     """Detector choice and its minimum score (infer, batch; preprocess names it --detector)."""
-    from latentsync.face.detector import BACKENDS
+    from latentsync.face.installed import BACKENDS
 
     p.add_argument(
         flag,

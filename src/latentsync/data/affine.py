@@ -18,6 +18,9 @@ import numpy as np
 
 from latentsync.audio.io import SAMPLES_PER_FRAME, read_pcm16
 from latentsync.data.stage import Settings, Stage, StageRecord
+from latentsync.data.sync import default_device
+from latentsync.face.align import FaceAligner
+from latentsync.face.detector import create_detector
 from latentsync.video.clip_file import write_clip
 from latentsync.video.reader import iter_timed_frames
 
@@ -25,8 +28,6 @@ from latentsync.video.reader import iter_timed_frames
 @cache
 def face_detector(name: str, aux_dir: str | None = None, min_score: float | None = None):
     """One detector per worker process (model loading is the slow part)."""
-    from latentsync.data.sync import default_device
-    from latentsync.face.detector import create_detector
 
     return create_detector(name, aux_dir=aux_dir, min_score=min_score, device=default_device())
 
@@ -57,7 +58,6 @@ class AffineAligner(Stage):
     uses_gpu = True
 
     def run(self, src: Path, dst: Path, settings: Settings) -> StageRecord:
-        from latentsync.face.align import FaceAligner
 
         frames = (frame for _, frame in iter_timed_frames(src))
         faces, widths, missing_at = align_frames(

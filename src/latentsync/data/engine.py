@@ -20,6 +20,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from latentsync import weights
 from latentsync.data.manifest import MANIFEST_NAME, ManifestEntry, relative_to_root, write_manifest
 from latentsync.data.stage import KEPT, Settings, StageRecord
 from latentsync.data.stages import STAGE_NAMES, STAGES, get_stage
@@ -33,6 +34,7 @@ from latentsync.data.summary import (
 )
 from latentsync.data.task import run_stage_task
 from latentsync.errors import InputError, MissingWeightsError
+from latentsync.face.installed import resolve_detector_name
 from latentsync.registry import check_names
 
 logger = logging.getLogger(__name__)
@@ -75,14 +77,15 @@ def dask_executor(
     """A client on ``scheduler`` (``tcp://host:8786``) or on a fresh local process cluster."""
     from distributed import Client, LocalCluster
 
-    from latentsync.device import cuda_count
-
     if scheduler:
         with Client(scheduler) as client:
             yield DaskExecutor(client)
         return
     workers = workers or os.cpu_count() or 1
-    gpus = cuda_count() if gpus is None else gpus
+    if gpus is None:
+        from latentsync.device import cuda_count  # torch: only once a run starts, not for `--help`
+
+        gpus = cuda_count()
     with LocalCluster(
         host="127.0.0.1",
         n_workers=0 if gpus else workers,
@@ -167,7 +170,6 @@ def next_items(item: Item, record: StageRecord, folder_root: Path | None) -> lis
 def resolve_stage_weights(needed: dict[str, list[str]], aux_dir: str | None) -> dict[str, str]:
     """Absolute paths of the auxiliary files (by key) each stage needs, through the shared resolver;
     a missing file's message also names the ``--skip-stage`` that avoids it."""
-    from latentsync import weights
 
     keys = list(dict.fromkeys(key for keys in needed.values() for key in keys))
     if not keys:
@@ -198,8 +200,6 @@ def run_pipeline(
     needed = {name: get_stage(name).required_weights(settings) for name in stages}
     settings.weights = resolve_stage_weights({k: v for k, v in needed.items() if v}, settings.aux_dir)
     if "affine" in stages:  # decide ``auto`` once here, not in every worker
-        from latentsync.face.detector import resolve_detector_name
-
         settings.detector = resolve_detector_name(settings.detector, settings.aux_dir)
     executor = executor or InlineExecutor()
 

@@ -11,6 +11,9 @@ from functools import cache
 from pathlib import Path
 
 from latentsync.data.stage import Settings, Stage, StageRecord
+from latentsync.data.sync import default_device
+from latentsync.eval.iqa_score import clip_quality_score
+from latentsync.models.hyperiqa import load_hyperiqa
 from latentsync.video.clip_file import copy_atomic
 from latentsync.video.reader import read_all_frames
 
@@ -19,7 +22,6 @@ HYPERIQA_WEIGHTS = "koniq"  # auxiliary key of latentsync.weights
 
 @cache
 def quality_model(path: str, device: str):
-    from latentsync.models.hyperiqa import load_hyperiqa
 
     return load_hyperiqa(path, device)
 
@@ -33,8 +35,6 @@ class VisualQualityFilter(Stage):
         return [HYPERIQA_WEIGHTS]
 
     def run(self, src: Path, dst: Path, settings: Settings) -> StageRecord:
-        from latentsync.data.sync import default_device
-        from latentsync.eval.iqa_score import clip_quality_score
 
         frames = read_all_frames(src)
         score = clip_quality_score(

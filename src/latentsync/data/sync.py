@@ -15,6 +15,10 @@ from pathlib import Path
 from latentsync.audio.io import read_pcm16, shift_audio
 from latentsync.data.stage import Settings, Stage, StageRecord
 from latentsync.device import pick_device
+from latentsync.eval.sync_confidence import clip_sync
+from latentsync.face.s3fd_detect import detect_faces
+from latentsync.models.s3fd import load_s3fd
+from latentsync.models.syncnet_v2 import load_syncnet_v2
 from latentsync.video.clip_file import copy_atomic, remux_with_audio
 from latentsync.video.reader import read_all_frames
 
@@ -30,8 +34,6 @@ def threshold_label(value: float) -> str:
 @cache
 def sync_models(syncnet_path: str, s3fd_path: str, device: str):
     """SyncNet v2 and S3FD, loaded once per worker process."""
-    from latentsync.models.s3fd import load_s3fd
-    from latentsync.models.syncnet_v2 import load_syncnet_v2
 
     return load_syncnet_v2(syncnet_path, device), load_s3fd(s3fd_path, device)
 
@@ -54,8 +56,6 @@ class AudioVisualSync(Stage):
         return [SYNCNET_WEIGHTS, S3FD_WEIGHTS]
 
     def run(self, src: Path, dst: Path, settings: Settings) -> StageRecord:
-        from latentsync.eval.sync_confidence import clip_sync
-        from latentsync.face.s3fd_detect import detect_faces
 
         syncnet, s3fd = sync_models(
             str(settings.weight(SYNCNET_WEIGHTS)), str(settings.weight(S3FD_WEIGHTS)), default_device()

@@ -19,6 +19,7 @@ import scipy.linalg
 import torch
 
 from latentsync.errors import CheckpointError, InputError
+from latentsync.video.reader import iter_frames
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,6 @@ class MediaPipeFaceBox:
 
 def face_clip(path: str | Path, face_box: MediaPipeFaceBox) -> np.ndarray:
     """[16, 224, 224, 3] uint8 face crops of frames 20..35 of a video."""
-    from latentsync.video.reader import iter_frames
 
     crops = []
     for index, frame in enumerate(iter_frames(path)):

@@ -25,6 +25,8 @@ import numpy as np
 from latentsync.errors import InputError
 from latentsync.face.align import FaceAligner
 from latentsync.face.mask import mouth_mask
+from latentsync.face.mediapipe_detector import MediaPipeFaceDetector
+from latentsync.video.reader import iter_frames
 
 logger = logging.getLogger(__name__)
 
@@ -134,12 +136,9 @@ def largest_face_region(detector, aligner: FaceAligner, frame: np.ndarray) -> np
 
 def identity_scores(input_video: str | Path, output_video: str | Path, detector=None) -> dict:
     """PSNR/SSIM outside (and PSNR inside) the mouth region, input vs output, frame by frame."""
-    from latentsync.video.reader import iter_frames
 
     owned = detector is None
     if owned:
-        from latentsync.face.mediapipe_detector import MediaPipeFaceDetector
-
         detector = MediaPipeFaceDetector(max_num_faces=1, video_mode=True)
     aligner = FaceAligner(MASK_RESOLUTION)
     scores = IdentityScores()

@@ -25,7 +25,9 @@ from latentsync.errors import InputError
 from latentsync.eval.face_tracks import FaceTrack, crop_track, link_tracks
 from latentsync.eval.sync_confidence import VSHIFT, distance_curve, offset_and_confidence, syncnet_embeddings
 from latentsync.eval.video25 import EVAL_FPS, SequentialFrames, iter_frames_25fps
+from latentsync.face.s3fd_detect import detect_faces
 from latentsync.video.probe import probe_video
+from latentsync.video.scenes import detect_cuts
 
 logger = logging.getLogger(__name__)
 
@@ -61,14 +63,12 @@ class VideoSync:
 
 
 def s3fd_boxes(model, conf_threshold: float = 0.9, scale: float = 0.25) -> FaceBoxes:
-    from latentsync.face.s3fd_detect import detect_faces
 
     return lambda frame: detect_faces(model, frame, conf_threshold=conf_threshold, scales=(scale,))
 
 
 def scene_ranges(path: str | Path, frames: int) -> list[tuple[int, int]]:
     """``[start, end)`` scenes in 25 fps frame indices."""
-    from latentsync.video.scenes import detect_cuts
 
     fps = float(probe_video(path).fps)
     ranges = []

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from latentsync import weights
 from latentsync.face.boxes import Face
 
 logger = logging.getLogger(__name__)
@@ -80,7 +81,6 @@ class InsightFaceDetector:
         det_size: int = DETECT_SIZE,
         device: str = "cpu",
     ):
-        from latentsync import weights
 
         found = weights.resolve(weights.face_model_files(), aux_dir=aux_dir)
         self.min_score = min_score

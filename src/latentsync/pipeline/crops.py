@@ -8,6 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from latentsync.face.enhancer import paste_size
 from latentsync.pipeline.timing import NO_TIMES, StageTimes
 
 
@@ -31,7 +32,6 @@ def crops_to_paste(
     enhancer, and kept at the crop's size in the frame when the restorer upscales."""
     if enhancer is None:
         return list(resize_generated(faces, crop_height, crop_width))
-    from latentsync.face.enhancer import paste_size
 
     with timings.measure("enhance", len(affines)):
         restored = enhancer.restore(faces, crop_width, crop_height)

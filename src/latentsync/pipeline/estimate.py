@@ -20,8 +20,10 @@ from dataclasses import dataclass, replace
 
 import torch
 
+from latentsync.config import load_config
 from latentsync.device import pick_device, pick_dtype
 from latentsync.errors import OutOfMemory
+from latentsync.models.unet_io import build_unet
 from latentsync.pipeline import memory_trace
 from latentsync.pipeline.fast_paths import autocast_weights_dtype
 from latentsync.pipeline.oom import as_out_of_memory, device_free_bytes
@@ -63,7 +65,6 @@ class RunSettings:
 
     @classmethod
     def from_options(cls, options, device: torch.device | None = None) -> RunSettings:
-        from latentsync.config import load_config
 
         config = load_config(options.unet_config_name, "unet")
         device = device or pick_device(options.device)
@@ -100,8 +101,6 @@ class RunSettings:
 
 
 def _build_unet(config_name: str):
-    from latentsync.config import load_config
-    from latentsync.models.unet_io import build_unet
 
     return build_unet(load_config(config_name, "unet"))
 

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from latentsync.face.align import FaceAligner
-from latentsync.face.detector import Face, create_detector
+from latentsync.face.detector import Face, create_detector, resolve_detector_name
 from latentsync.face.tracker import MainFaceTracker
 from latentsync.pipeline.face_track import (
     FACE,
@@ -28,6 +28,7 @@ from latentsync.pipeline.face_track import (
     cache_dir_for,
     track_path,
 )
+from latentsync.pipeline.source import iter_output_frames
 from latentsync.pipeline.timing import NO_TIMES, StageTimes
 
 logger = logging.getLogger(__name__)
@@ -190,7 +191,6 @@ class TrackedFaces:
 
 def open_tracked_faces(options, out_fps, resolution: int, work_dir: Path, device: str) -> TrackedFaces:
     """The run's faces: the video's saved track (``--face-cache``), extended by detection as needed."""
-    from latentsync.face.detector import resolve_detector_name
 
     detector = resolve_detector_name(options.face_detector, options.aux_dir)
     settings = TrackSettings(detector, options.face_threshold, options.face_index, resolution, out_fps)
@@ -217,8 +217,6 @@ def complete_track(
 ) -> None:
     """Detect the frames ``faces.track`` lacks up to ``stop`` (a progress bar unless ``quiet``), then save."""
     from tqdm import tqdm
-
-    from latentsync.pipeline.source import iter_output_frames
 
     start = faces.track.stop
     with tqdm(total=stop, initial=min(start, stop), unit="frame", desc="faces", disable=quiet) as bar:

@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager, nullcontext
 import torch
 
 from latentsync.errors import ConfigError
+from latentsync.models.deepcache import DeepCache
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +103,6 @@ def attach_deepcache(options, models):
     """(cache attached to the UNet for this run, per-step hook) or (None, None)."""
     if not options.deepcache:
         return None, None
-    from latentsync.models.deepcache import DeepCache
 
     cache = DeepCache(models.unet).enable()
 

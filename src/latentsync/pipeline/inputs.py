@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from latentsync.audio.io import probe_audio
 from latentsync.errors import InputError
+from latentsync.face.enhancer import FaceEnhancer, enhancer_path
+from latentsync.face.installed import check_detector_installed
 from latentsync.pipeline.options import InferenceOptions
+from latentsync.video.probe import probe_video
 
 
 def check_inputs(options: InferenceOptions):
     """Probe both inputs (clear one-line errors) before any model is loaded."""
-    from latentsync.audio.io import probe_audio
-    from latentsync.face.installed import check_detector_installed
-    from latentsync.video.probe import probe_video
 
     check_detector_installed(options.face_detector)
     video_info = probe_video(options.video)
@@ -36,7 +37,6 @@ def check_inputs(options: InferenceOptions):
 def enhancer_weights(options: InferenceOptions) -> Path | None:
     if not options.enhancer:
         return None
-    from latentsync.face.enhancer import enhancer_path
 
     return enhancer_path(options.enhancer, aux_dir=options.aux_dir)
 
@@ -46,6 +46,5 @@ def enhancer_for(options: InferenceOptions, models):
     weights = enhancer_weights(options)
     if weights is None:
         return None
-    from latentsync.face.enhancer import FaceEnhancer
 
     return FaceEnhancer(weights, options.enhancer_strength, models.device, models.dtype)

@@ -10,10 +10,15 @@ import torch
 from omegaconf import DictConfig
 
 from latentsync import weights
+from latentsync.audio.whisper import WhisperFeatures
 from latentsync.config import load_config
 from latentsync.device import pick_device, pick_dtype
 from latentsync.errors import ConfigError
+from latentsync.models.unet_io import load_unet
 from latentsync.models.vae import load_vae
+from latentsync.pipeline.fast_paths import autocast_weights_dtype, check_autocast
+from latentsync.pipeline.offload import load_device, offload_models
+from latentsync.pipeline.oom import memory_stage
 from latentsync.pipeline.options import InferenceOptions
 
 logger = logging.getLogger(__name__)
@@ -63,11 +68,6 @@ def resolve_weight_paths(options: InferenceOptions) -> dict[str, Path]:
 
 def load_inference_models(options: InferenceOptions) -> InferenceModels:
     """Weights land on the device, or stay on the CPU when offloading (``options.offload``)."""
-    from latentsync.audio.whisper import WhisperFeatures
-    from latentsync.models.unet_io import load_unet
-    from latentsync.pipeline.fast_paths import autocast_weights_dtype, check_autocast
-    from latentsync.pipeline.offload import load_device, offload_models
-    from latentsync.pipeline.oom import memory_stage
 
     config = load_config(options.unet_config_name, "unet")
     check_model_matches_config(options, config)

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from latentsync.pipeline.journal import Journal
+from latentsync.video.atomic import atomic_output
+from latentsync.video.mux import mux_segments
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +35,6 @@ class InferenceSummary:
 
 def finish_output(options, journal: Journal, timeline, started: float, resumed_from: int, passed: dict):
     """Join the finished segments and add the audio into the output (one pass, atomic); drop the work folder."""
-    from latentsync.video.atomic import atomic_output
-    from latentsync.video.mux import mux_segments
 
     if journal.data.next_start != timeline.total:
         raise RuntimeError(f"pipeline stopped at frame {journal.data.next_start} of {timeline.total}")

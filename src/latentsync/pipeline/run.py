@@ -19,6 +19,7 @@ from pathlib import Path
 
 import torch
 
+from latentsync.audio.frame_features import FrameFeatureCursor
 from latentsync.face.align import crop_size
 from latentsync.face.blend_region import paste_geometry
 from latentsync.face.mask import mouth_mask
@@ -38,6 +39,7 @@ from latentsync.pipeline.source import iter_output_frames
 from latentsync.pipeline.threads import END, StageRunner
 from latentsync.pipeline.timeline import Timeline
 from latentsync.pipeline.timing import NO_TIMES, StageTimes
+from latentsync.video.writer import VideoWriter
 
 HANDOFF_FRAMES = 4  # queue size between the lightweight stages
 SegmentDone = Callable[[Segment, dict | None, int], None]  # (segment, state at its end, frames with face)
@@ -129,7 +131,6 @@ class LipSyncRun:
         on_frame: FrameDone | None,
     ) -> None:
         """Frames into one file per segment; each finished file is synced, renamed and reported."""
-        from latentsync.video.writer import VideoWriter
 
         writer, seg_start, seg_faces = None, start, 0
         for item in items:
@@ -237,7 +238,6 @@ class LipSyncRun:
         read_until: int | None = None,
     ) -> ChunkPlanner:
         """Write the segments of output frames ``start .. stop-1``; returns the planner (its counts)."""
-        from latentsync.audio.frame_features import FrameFeatureCursor
 
         read_until = stop if read_until is None else read_until
         lacking = self.faces.track.stop < min(start, self.timeline.audio_frames)

@@ -26,6 +26,7 @@ from latentsync.pipeline.output import InferenceSummary, finish_output
 from latentsync.pipeline.run import LipSyncRun
 from latentsync.pipeline.timeline import build_timeline, count_samples
 from latentsync.pipeline.timing import NO_TIMES, StageTimes
+from latentsync.pipeline.workers import run_distributed
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +45,6 @@ def run_inference(
 ) -> InferenceSummary:
     """Lip-sync ``options.video`` to ``options.audio``; ``timings`` (optional) collects per-stage busy time."""
     if options.distributed:
-        from latentsync.pipeline.workers import run_distributed
-
         return run_distributed(options, progress, cancel)
     started = time.monotonic()
     timings = timings if timings is not None else NO_TIMES

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from latentsync.audio.frame_features import num_video_frames
+from latentsync.audio.io import iter_audio_blocks
 from latentsync.errors import InputError
 from latentsync.pipeline.options import InferenceOptions
 from latentsync.pipeline.retime import Retimer
@@ -79,6 +80,5 @@ def build_timeline(options: InferenceOptions, video_info, num_samples: int, chun
 
 def count_samples(audio) -> int:
     """The audio's length at 16 kHz, as the audio features count it (one decoding pass, no model)."""
-    from latentsync.audio.io import iter_audio_blocks
 
     return sum(len(block) for block in iter_audio_blocks(audio))

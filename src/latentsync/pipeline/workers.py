@@ -19,11 +19,20 @@ import time
 from collections import Counter
 from dataclasses import asdict
 
+from latentsync.config import load_config
+from latentsync.device import local_devices, pick_device, pick_dtype
 from latentsync.pipeline.face_track import FACE, PASS_REASONS, FaceTrack
+from latentsync.pipeline.faces import TrackedFaces, complete_track, open_tracked_faces
+from latentsync.pipeline.fast_paths import apply_fast_paths, autocast_weights_dtype
+from latentsync.pipeline.inputs import check_inputs, enhancer_for, enhancer_weights
 from latentsync.pipeline.journal import Journal, Segment, work_dir_for
+from latentsync.pipeline.model_loading import load_inference_models
 from latentsync.pipeline.options import InferenceOptions
+from latentsync.pipeline.output import finish_output
+from latentsync.pipeline.run import LipSyncRun, lookahead_frames, planned_segment_states
 from latentsync.pipeline.threads import Cancelled
-from latentsync.pipeline.timeline import Timeline
+from latentsync.pipeline.timeline import Timeline, build_timeline, count_samples
+from latentsync.video.probe import probe_video
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +46,6 @@ _MODELS_LOCK = threading.Lock()
 
 def worker_models(options: InferenceOptions):
     """One loaded model set per (model options, device) in this worker process."""
-    from latentsync.pipeline.model_loading import load_inference_models
 
     key = options.model_key()
     with _MODELS_LOCK:
@@ -67,11 +75,6 @@ def render_segment(
     devices: list[str] | None,
 ) -> tuple[Segment, int]:
     """(the written segment, its frames with a face); runs on a worker."""
-    from latentsync.pipeline.faces import TrackedFaces
-    from latentsync.pipeline.fast_paths import apply_fast_paths
-    from latentsync.pipeline.inputs import enhancer_for
-    from latentsync.pipeline.run import LipSyncRun, lookahead_frames
-    from latentsync.video.probe import probe_video
 
     options = InferenceOptions(**settings)
     options.device = _device_of_this_worker(devices, options.device)
@@ -122,12 +125,6 @@ class SegmentedJob:
     rendered anywhere (``submit``), finished segments recorded (``record``), then ``finish``."""
 
     def __init__(self, options: InferenceOptions, devices: list[str] | None):
-        from latentsync.config import load_config
-        from latentsync.device import pick_device, pick_dtype
-        from latentsync.pipeline.fast_paths import autocast_weights_dtype
-        from latentsync.pipeline.inputs import check_inputs, enhancer_weights
-        from latentsync.pipeline.run import planned_segment_states
-        from latentsync.pipeline.timeline import build_timeline, count_samples
 
         self.started = time.monotonic()
         self.options, self.devices = options, devices
@@ -158,7 +155,6 @@ class SegmentedJob:
 
     def submit(self, client) -> list:
         """One Dask future per missing segment (a dead worker's segments are retried elsewhere)."""
-        from latentsync.pipeline.run import lookahead_frames
 
         settings = asdict(self.options)
         settings.update(workers=1, scheduler=None, quiet=True)  # a worker renders, it does not fan out
@@ -193,7 +189,6 @@ class SegmentedJob:
 
     def finish(self):
         """Join the segments with the audio into the output; the run's summary."""
-        from latentsync.pipeline.output import finish_output
 
         passed = _passed_counts(self.track, self.timeline)
         passed[f"face in fewer than {self.options.min_face_frames} frames in a row"] = self.brief
@@ -204,7 +199,6 @@ class SegmentedJob:
 
 def local_worker_devices(options: InferenceOptions) -> list[str] | None:
     """The devices of the local workers (None on an existing cluster: its workers keep ``--device``)."""
-    from latentsync.device import local_devices
 
     return None if options.scheduler else one_worker_per_gpu(local_devices(options.devices, options.workers))
 
@@ -247,7 +241,6 @@ def find_faces(
     options, video_info, timeline: Timeline, resolution: int, work_dir, quiet: bool = True
 ) -> FaceTrack:
     """The face track of every frame with audio: read from the cache, completed by detection."""
-    from latentsync.pipeline.faces import complete_track, open_tracked_faces
 
     faces = open_tracked_faces(
         options, timeline.out_fps, resolution, work_dir, options.device if not options.scheduler else "cpu"

@@ -13,6 +13,7 @@ import torch
 from latentsync.audio.frame_features import frame_chunk
 from latentsync.audio.io import MODEL_FPS, SAMPLE_RATE, load_audio
 from latentsync.audio.syncnet_mel import syncnet_melspectrogram
+from latentsync.audio.whisper import WhisperFeatures
 from latentsync.errors import InputError
 
 logger = logging.getLogger(__name__)
@@ -103,8 +104,6 @@ class ClipAudio:
 
     def _compute_features(self, path: Path) -> torch.Tensor:
         if self._whisper is None:
-            from latentsync.audio.whisper import WhisperFeatures
-
             if not self.whisper_path:
                 raise InputError("Whisper features are needed but no Whisper checkpoint was given")
             self._whisper = WhisperFeatures(self.whisper_path)

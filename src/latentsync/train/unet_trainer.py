@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 from omegaconf import DictConfig
 
+from latentsync import weights
 from latentsync.config import load_config, to_plain
 from latentsync.device import pick_dtype
 from latentsync.errors import ConfigError, MissingWeightsError
@@ -29,8 +30,11 @@ from latentsync.train.loop import (
     prepare_for_training,
 )
 from latentsync.train.losses import step_generator
+from latentsync.train.lpips import load_lpips
+from latentsync.train.trepa import VIDEOMAE_G, ViTConfig, load_trepa
 from latentsync.train.unet_dataset import UNetDataset
 from latentsync.train.unet_objective import SyncTarget, UNetObjective, loss_weights
+from latentsync.train.validation import UNetValidator
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +110,6 @@ class UNetTrainer:
             syncnet_config, "ckpt.inference_ckpt_path"
         )
         if not path:
-            from latentsync import weights
-
             path = weights.find_local(weights.training_files()[0])
         if not path or not Path(str(path)).is_file():
             raise MissingWeightsError(
@@ -121,7 +123,6 @@ class UNetTrainer:
         return syncnet, syncnet_config
 
     def _load_lpips(self):
-        from latentsync.train.lpips import load_lpips
 
         vgg = aux_weight(
             self.config,
@@ -132,7 +133,6 @@ class UNetTrainer:
         return load_lpips(vgg, setting(self.config, "ckpt.lpips_heads_path")).to(self.device)
 
     def _load_trepa(self):
-        from latentsync.train.trepa import VIDEOMAE_G, ViTConfig, load_trepa
 
         path = aux_weight(
             self.config,
@@ -219,7 +219,6 @@ class UNetTrainer:
         )
         loader = loop.loader(dataset, config)
         loop.model, loop.optimizer = prepare_for_training(acc, unet, optimizer, loader)
-        from latentsync.train.validation import UNetValidator
 
         self.dataset = dataset
         validator = UNetValidator(self, loop)

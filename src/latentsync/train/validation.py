@@ -10,14 +10,23 @@ from pathlib import Path
 import torch
 
 from latentsync import weights
+from latentsync.audio.io import read_pcm16
+from latentsync.audio.whisper import WhisperFeatures
+from latentsync.data.sync import default_device, sync_models
+from latentsync.errors import MissingWeightsError
+from latentsync.eval.sync_confidence import clip_sync
+from latentsync.face.s3fd_detect import detect_faces
+from latentsync.pipeline.model_loading import InferenceModels
+from latentsync.pipeline.options import InferenceOptions
+from latentsync.pipeline.runner import run_inference
 from latentsync.train.common import setting
+from latentsync.video.reader import read_all_frames
 
 logger = logging.getLogger(__name__)
 
 
 def sync_confidence(video: Path, aux_dir: str | None = None) -> float | None:
     """SyncNet confidence of a lip-synced video, or None (with a log line) without the eval weights."""
-    from latentsync.errors import MissingWeightsError
 
     try:
         found = weights.resolve_aux(["syncnet_v2", "sfd_face"], aux_dir, allow_download=False)
@@ -25,11 +34,6 @@ def sync_confidence(video: Path, aux_dir: str | None = None) -> float | None:
         logger.info("sync confidence skipped: %s", exc)
         return None
     syncnet_path, s3fd_path = found["syncnet_v2"], found["sfd_face"]
-    from latentsync.audio.io import read_pcm16
-    from latentsync.data.sync import default_device, sync_models
-    from latentsync.eval.sync_confidence import clip_sync
-    from latentsync.face.s3fd_detect import detect_faces
-    from latentsync.video.reader import read_all_frames
 
     syncnet, s3fd = sync_models(str(syncnet_path), str(s3fd_path), default_device())
     result = clip_sync(
@@ -69,10 +73,6 @@ class UNetValidator:
         acc.wait_for_everyone()
 
     def validate(self, step: int) -> Path:
-        from latentsync.audio.whisper import WhisperFeatures
-        from latentsync.pipeline.model_loading import InferenceModels
-        from latentsync.pipeline.options import InferenceOptions
-        from latentsync.pipeline.runner import run_inference
 
         trainer = self.trainer
         out = trainer.out / "val_videos" / f"val_video_{step}.mp4"

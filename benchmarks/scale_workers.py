@@ -53,6 +53,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--models", choices=["tiny", "full"], default="tiny")
     parser.add_argument("--steps", type=int, default=1)
+    parser.add_argument("--segment-chunks", type=int, default=2, help="16-frame chunks per segment")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
@@ -70,7 +71,7 @@ def main() -> None:
                 steps=args.steps,
                 quiet=True,
                 face_detector="mediapipe",
-                segment_chunks=1,
+                segment_chunks=args.segment_chunks,
                 **weights,
                 **kw,
             )
@@ -84,7 +85,10 @@ def main() -> None:
             np.array_equal(a, b)
             for a, b in zip(media.read_frames(folder / "one.mp4"), media.read_frames(folder / "many.mp4"))
         )
-        print(f"\n{args.size}, {args.frames} frames, {args.models} models, {args.steps} step(s)\n")
+        print(
+            f"\n{args.size}, {args.frames} frames, {args.models} models, {args.steps} step(s), "
+            f"{16 * args.segment_chunks}-frame segments\n"
+        )
         print("| run | wall s | note |")
         print("|---|---:|---|")
         print(f"| 1 process, face cache off | {cold:.1f} | detects every frame |")

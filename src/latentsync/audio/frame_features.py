@@ -18,7 +18,7 @@ import torch
 from whisper.audio import HOP_LENGTH, SAMPLE_RATE
 
 if TYPE_CHECKING:
-    from latentsync.audio.whisper import WhisperFeatures
+    from latentsync.audio.whisper import MelScan, WhisperFeatures
 
 logger = logging.getLogger(__name__)
 
@@ -72,12 +72,14 @@ class FrameFeatureCursor:
         audio_path: str | Path,
         fps: float = 25.0,
         first_frame: int = 0,
+        scan: MelScan | None = None,
     ):
-        """``first_frame``: the lowest frame that will be asked for (earlier windows are not encoded)."""
+        """``first_frame``: the lowest frame that will be asked for (earlier windows are not encoded);
+        ``scan``: the audio's first pass when the caller has it (``scan_audio``), else done here."""
         if fps <= 0:
             raise ValueError(f"fps must be > 0, got {fps}")
         self.fps = float(fps)
-        self.scan = whisper_features.scan(audio_path)
+        self.scan = scan if scan is not None else whisper_features.scan(audio_path)
         self.num_steps = self.scan.num_steps
         self.num_frames = num_video_frames(self.scan.num_samples, self.fps)
         first_step = chunk_rows(first_frame, self.num_steps, self.fps)[0] if first_frame > 0 else 0

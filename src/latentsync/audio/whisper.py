@@ -78,6 +78,25 @@ def _block_opener(source: AudioSource, passes: int) -> Callable[[], Iterator[np.
     return lambda: iter(source)
 
 
+def scan_audio(source: AudioSource) -> MelScan:
+    """First pass over the audio, block by block: its length and its log-mel maximum.
+
+    Needs no model, so the driver of a multi-worker run scans once and hands the result to every
+    segment instead of each worker reading the whole file again.
+    """
+    stream = LogMelStream()
+    mel_max = -np.inf
+    for block in _block_opener(source, passes=1)():
+        frames = stream.push(block)
+        if frames.numel():
+            mel_max = max(mel_max, frames.max().item())
+    _check_length(stream.num_samples)
+    frames = stream.finish()
+    if frames.numel():
+        mel_max = max(mel_max, frames.max().item())
+    return MelScan(stream.num_samples, stream.num_frames, float(mel_max))
+
+
 class WhisperFeatures:
     """Whisper-encoder features of 16 kHz audio, in memory (``encode``) or streamed (``iter_features``)."""
 
@@ -110,19 +129,10 @@ class WhisperFeatures:
         parts = [rows for _, rows in self._windows_from_mel([mel], self.plan(mel.shape[1]))]
         return torch.cat(parts)
 
-    def scan(self, source: AudioSource) -> MelScan:
-        """First pass: the audio's length and its log-mel maximum, block by block."""
-        stream = LogMelStream()
-        mel_max = -np.inf
-        for block in _block_opener(source, passes=1)():
-            frames = stream.push(block)
-            if frames.numel():
-                mel_max = max(mel_max, frames.max().item())
-        _check_length(stream.num_samples)
-        frames = stream.finish()
-        if frames.numel():
-            mel_max = max(mel_max, frames.max().item())
-        return MelScan(stream.num_samples, stream.num_frames, float(mel_max))
+    @staticmethod
+    def scan(source: AudioSource) -> MelScan:
+        """First pass: the audio's length and its log-mel maximum (no model needed, see ``scan_audio``)."""
+        return scan_audio(source)
 
     def iter_features(
         self, audio_path_or_blocks: AudioSource, scan: MelScan | None = None, first_step: int = 0

@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 
 from latentsync.audio.frame_features import FrameFeatureCursor
+from latentsync.audio.whisper import MelScan
 from latentsync.face.align import crop_size
 from latentsync.face.blend_region import paste_geometry
 from latentsync.face.mask import mouth_mask
@@ -63,6 +64,7 @@ class LipSyncRun:
         video_info,
         faces: TrackedFaces,
         work_dir: Path,
+        audio_scan: MelScan,
         enhancer=None,
         timings: StageTimes = NO_TIMES,
         cancel: threading.Event | None = None,
@@ -73,6 +75,7 @@ class LipSyncRun:
         self.video_info = video_info
         self.faces = faces
         self.work_dir = work_dir
+        self.audio_scan = audio_scan  # the driving audio's first pass (audio/whisper.scan_audio)
         self.enhancer = enhancer
         self.timings = timings
         self.cancel = cancel
@@ -252,6 +255,7 @@ class LipSyncRun:
             self.options.audio,
             fps=float(self.timeline.model_fps),
             first_frame=first_model_frame,
+            scan=self.audio_scan,
         )
         planner = ChunkPlanner(
             self.models.num_frames,

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from latentsync.audio.whisper import scan_audio
 from latentsync.pipeline.estimate import reports_out_of_memory
 from latentsync.pipeline.faces import open_tracked_faces
 from latentsync.pipeline.fast_paths import apply_fast_paths
@@ -24,7 +25,7 @@ from latentsync.pipeline.model_loading import InferenceModels, load_inference_mo
 from latentsync.pipeline.options import InferenceOptions
 from latentsync.pipeline.output import InferenceSummary, finish_output
 from latentsync.pipeline.run import LipSyncRun
-from latentsync.pipeline.timeline import build_timeline, count_samples
+from latentsync.pipeline.timeline import build_timeline
 from latentsync.pipeline.timing import NO_TIMES, StageTimes
 from latentsync.pipeline.workers import run_distributed
 
@@ -52,7 +53,8 @@ def run_inference(
     enhancer_weights(options)  # a missing file fails before any model loads
     models = models or load_inference_models(options)
     apply_fast_paths(models, options)
-    timeline = build_timeline(options, video_info, count_samples(options.audio), models.num_frames)
+    audio_scan = scan_audio(options.audio)  # one first pass, for the frame count and the features
+    timeline = build_timeline(options, video_info, audio_scan.num_samples, models.num_frames)
     journal = Journal(work_dir_for(options.output))
     fingerprint = options.fingerprint(models.device.type, models.dtype)  # resolved, never "auto"
     data = journal.open(fingerprint, timeline.total, timeline.segment_frames, options.resume)
@@ -63,7 +65,7 @@ def run_inference(
     faces.timings = timings
     enhancer = enhancer_for(options, models)
     run = LipSyncRun(
-        options, models, timeline, video_info, faces, journal.work_dir, enhancer, timings, cancel
+        options, models, timeline, video_info, faces, journal.work_dir, audio_scan, enhancer, timings, cancel
     )
 
     bar = None

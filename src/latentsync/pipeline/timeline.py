@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from latentsync.audio.frame_features import num_video_frames
-from latentsync.audio.io import iter_audio_blocks
 from latentsync.errors import InputError
 from latentsync.pipeline.options import InferenceOptions
 from latentsync.pipeline.retime import Retimer
@@ -76,9 +75,3 @@ def build_timeline(options: InferenceOptions, video_info, num_samples: int, chun
         total=total,
         segment_frames=chunk_frames * max(1, options.segment_chunks),
     )
-
-
-def count_samples(audio) -> int:
-    """The audio's length at 16 kHz, as the audio features count it (one decoding pass, no model)."""
-
-    return sum(len(block) for block in iter_audio_blocks(audio))

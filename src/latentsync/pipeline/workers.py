@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from dataclasses import asdict
 
+from latentsync.audio.whisper import MelScan, scan_audio
 from latentsync.config import load_config
 from latentsync.device import local_devices, pick_device, pick_dtype
 from latentsync.pipeline.face_track import FACE, PASS_REASONS, FaceTrack
@@ -31,7 +32,7 @@ from latentsync.pipeline.options import InferenceOptions
 from latentsync.pipeline.output import finish_output
 from latentsync.pipeline.run import LipSyncRun, lookahead_frames, planned_segment_states
 from latentsync.pipeline.threads import Cancelled
-from latentsync.pipeline.timeline import Timeline, build_timeline, count_samples
+from latentsync.pipeline.timeline import Timeline, build_timeline
 from latentsync.video.probe import probe_video
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ def _device_of_this_worker(devices: list[str] | None, default: str) -> str:
 def render_segment(
     settings: dict,
     timeline: Timeline,
+    audio_scan: MelScan,
     start: int,
     stop: int,
     planner_state: dict | None,
@@ -75,7 +77,6 @@ def render_segment(
     devices: list[str] | None,
 ) -> tuple[Segment, int]:
     """(the written segment, its frames with a face); runs on a worker."""
-
     options = InferenceOptions(**settings)
     options.device = _device_of_this_worker(devices, options.device)
     models = worker_models(options)
@@ -83,7 +84,14 @@ def render_segment(
     faces = TrackedFaces(track, models.resolution, make_stage=None)  # replay only: the driver found them
     work_dir = work_dir_for(options.output)
     run = LipSyncRun(
-        options, models, timeline, probe_video(options.video), faces, work_dir, enhancer_for(options, models)
+        options,
+        models,
+        timeline,
+        probe_video(options.video),
+        faces,
+        work_dir,
+        audio_scan,
+        enhancer_for(options, models),
     )
     done: list[tuple[Segment, int]] = []
     read_until = min(timeline.total, stop + lookahead_frames(options, timeline))
@@ -134,7 +142,8 @@ class SegmentedJob:
         self.num_frames, resolution = int(config.data.num_frames), int(config.data.resolution)
         device = pick_device(devices[0] if devices else options.device)
         dtype = pick_dtype(autocast_weights_dtype(options.autocast, options.dtype), device)
-        self.timeline = build_timeline(options, video_info, count_samples(options.audio), self.num_frames)
+        self.audio_scan = scan_audio(options.audio)  # once for every segment
+        self.timeline = build_timeline(options, video_info, self.audio_scan.num_samples, self.num_frames)
         self.journal = Journal(work_dir_for(options.output))
         data = self.journal.open(
             options.fingerprint(device.type, dtype),
@@ -167,6 +176,7 @@ class SegmentedJob:
                     render_segment,
                     settings,
                     self.timeline,
+                    self.audio_scan,
                     start,
                     stop,
                     self.states.get(start),

@@ -78,7 +78,7 @@ def test_models_load_once_per_options_and_device(monkeypatch):
     loads = []
     monkeypatch.setattr(workers, "_MODELS", {})
     monkeypatch.setattr(
-        "latentsync.pipeline.model_loading.load_inference_models",
+        "latentsync.pipeline.workers.load_inference_models",
         lambda options: loads.append(options) or object(),
     )
     first = InferenceOptions(video="a.mp4", audio="a.wav", output="a_out.mp4", device="cpu")

@@ -213,9 +213,10 @@ def _patch_stage(monkeypatch, stage: str, exc: BaseException, models=None):
 
 
 def models_module():
-    from latentsync.models import unet_io
+    """Where the run looks ``load_unet`` up (model loading imports it by name)."""
+    from latentsync.pipeline import model_loading
 
-    return unet_io
+    return model_loading
 
 
 STAGE_ERRORS = [
@@ -246,6 +247,8 @@ def test_injected_oom_is_one_line_exit_2(
         "--steps",
         "1",
         "--quiet",
+        "--face-detector",
+        "mediapipe",  # not auto: its once-per-process fallback warning would be a second line
     )
     assert cli.main(argv) == 2
     err = capsys.readouterr().err.strip()

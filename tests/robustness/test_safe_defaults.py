@@ -10,8 +10,6 @@ from __future__ import annotations
 import ast
 import os
 import re
-import sys
-import types
 from pathlib import Path
 
 import pytest
@@ -153,10 +151,7 @@ def test_app_launches_local_only_with_upload_limit_and_confined_paths(monkeypatc
         def launch(self, **kw):
             launched.update(kw)
 
-    fake_ui = types.ModuleType("latentsync.app.ui")
-    fake_ui.THEME = None
-    fake_ui.build_ui = lambda settings, jobs: FakePage()
-    monkeypatch.setitem(sys.modules, "latentsync.app.ui", fake_ui)
+    monkeypatch.setattr(server, "build_ui", lambda settings, jobs: FakePage())
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     monkeypatch.setattr("tempfile.tempdir", None)
 

@@ -19,6 +19,8 @@ import time
 from collections import Counter
 from dataclasses import asdict
 
+import torch
+
 from latentsync.audio.whisper import MelScan, scan_audio
 from latentsync.config import load_config
 from latentsync.device import local_devices, pick_device, pick_dtype
@@ -80,6 +82,8 @@ def render_segment(
     options = InferenceOptions(**settings)
     options.device = _device_of_this_worker(devices, options.device)
     models = worker_models(options)
+    if models.device.type == "cuda" and models.device.index is not None:
+        torch.cuda.set_device(models.device)  # stray "cuda" tensors land on this worker's card, not card 0
     apply_fast_paths(models, options)
     faces = TrackedFaces(track, models.resolution, make_stage=None)  # replay only: the driver found them
     work_dir = work_dir_for(options.output)

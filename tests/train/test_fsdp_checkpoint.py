@@ -6,29 +6,17 @@ directly; what it checks is that gathered FSDP state goes through our checkpoint
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import torch
 
 from latentsync.models.stable_syncnet import StableSyncNet
 from latentsync.train.checkpoints import load_checkpoint, save_checkpoint
 from tests.train.conftest import TINY_SYNCNET_MODEL
+from tests.train.launch import run_two_ranks
 
 
 def test_fsdp_checkpoint_matches_a_single_process_one(tmp_path):
     fsdp_path = tmp_path / "fsdp" / "checkpoint-1.pt"
-    env = dict(os.environ, MASTER_ADDR="127.0.0.1", GLOO_SOCKET_IFNAME="lo", OMP_NUM_THREADS="1")
-    proc = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1"]
-        + ["--master_port", "29571", "-m", "tests.train.fsdp_checkpoint_worker", str(fsdp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        cwd=os.getcwd(),
-    )
+    proc = run_two_ranks("tests.train.fsdp_checkpoint_worker", str(fsdp_path), port=29571, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
 
     torch.manual_seed(0)  # the workers' initial weights

@@ -257,14 +257,7 @@ class LipSyncRun:
             first_frame=first_model_frame,
             scan=self.audio_scan,
         )
-        planner = ChunkPlanner(
-            self.models.num_frames,
-            self.timeline.segment_frames,
-            self.options.fade_frames,
-            self.options.min_face_frames,
-        )
-        if planner_state:
-            planner.load_state_dict(planner_state)
+        planner = new_planner(self.options, self.timeline, self.models.num_frames, planner_state)
         deepcache, hook = attach_deepcache(self.options, self.models)
         generator = self.make_generator(hook)
         runner = StageRunner(self.cancel)
@@ -318,10 +311,21 @@ def _finish_file(writer, start: int, stop: int) -> Segment:
     return Segment(start, stop, final.name)
 
 
+def new_planner(
+    options: InferenceOptions, timeline: Timeline, num_frames: int, state: dict | None = None
+) -> ChunkPlanner:
+    """The chunk planner of a job: one construction for the renderer and for the segment plan, which
+    must decide alike for workers' segments to equal a single run's frames."""
+    planner = ChunkPlanner(num_frames, timeline.segment_frames, options.fade_frames, options.min_face_frames)
+    if state:
+        planner.load_state_dict(state)
+    return planner
+
+
 def planned_segment_states(options: InferenceOptions, timeline: Timeline, track, num_frames: int):
     """The planner's state at every segment start, and the frames its brief-face guard passes,
     from the face track alone (no frames): what lets workers render segments independently."""
-    planner = ChunkPlanner(num_frames, timeline.segment_frames, options.fade_frames, options.min_face_frames)
+    planner = new_planner(options, timeline, num_frames)
     heads: dict[int, dict] = {}
 
     def light_items() -> Iterator[FrameItem]:

@@ -18,7 +18,9 @@ def detections(monkeypatch):
     seen: list[int] = []
     real = faces_module.FaceStage.process
     monkeypatch.setattr(
-        faces_module.FaceStage, "process", lambda self, item: (seen.append(item.index), real(self, item))[1]
+        faces_module.FaceStage,
+        "process",
+        lambda self, item, *rest: (seen.append(item.index), real(self, item, *rest))[1],
     )
     return seen
 

@@ -76,7 +76,7 @@ def test_a_killed_multi_worker_run_resumes_only_the_missing_segments(
     monkeypatch.setattr(
         faces_module.FaceStage,
         "process",
-        lambda self, item: (detections.append(item.index), real_process(self, item))[1],
+        lambda self, item, *rest: (detections.append(item.index), real_process(self, item, *rest))[1],
     )
     summary = run_inference(options)
     assert summary.resumed_from == 32  # two segments of 16 were kept

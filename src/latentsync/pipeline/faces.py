@@ -76,7 +76,8 @@ class FaceStage:
         self.aligner = FaceAligner(resolution)
         self.timings: StageTimes = NO_TIMES
 
-    def process(self, item: FrameItem) -> int:
+    def process(self, item: FrameItem, crop: bool = True) -> int:
+        """``crop=False``: only the affine (a face-track pass has no use for the model input)."""
         with self.timings.measure("detect", 1):
             faces = self.detector.detect(item.frame)
             face = self.tracker.update(faces)
@@ -86,8 +87,9 @@ class FaceStage:
         if eyebrows < MIN_FACE_PIXELS:
             return 2
         with self.timings.measure("align", 1):
-            crop, affine = self.aligner.warp(item.frame, face.landmarks3)
-            item.face = self.aligner.resize_to_model(crop)
+            affine = self.aligner.estimate(face.landmarks3)  # advances the smoothing, as warp does
+            if crop:
+                item.face = self.aligner.resize_to_model(self.aligner.warp_with(item.frame, affine))
         item.affine = affine
         return FACE
 
@@ -147,16 +149,18 @@ class TrackedFaces:
         self.passed: Counter[str] = Counter()
         self.timings: StageTimes = NO_TIMES
 
-    def process(self, item: FrameItem) -> FrameItem:
+    def process(self, item: FrameItem, crop: bool = True) -> FrameItem:
+        """``crop=False``: extend the track only, without the model input."""
         index = item.index
         if self.track.start <= index < self.track.stop:
             reason, affine = self.track.reason(index), self.track.affine(index)
             if affine is not None:
-                with self.timings.measure("align", 1):
-                    item.face = self.aligner.resize_to_model(self.aligner.warp_with(item.frame, affine))
+                if crop:
+                    with self.timings.measure("align", 1):
+                        item.face = self.aligner.resize_to_model(self.aligner.warp_with(item.frame, affine))
                 item.affine = affine
         elif index == self.track.stop and self.make_stage is not None:
-            reason = self._detector_stage().process(item)
+            reason = self._detector_stage().process(item, crop)
             self.track.append(item.affine, reason)
             self.detected += 1
             if time.monotonic() - self._saved_at > self.save_seconds:
@@ -221,6 +225,6 @@ def complete_track(
     start = faces.track.stop
     with tqdm(total=stop, initial=min(start, stop), unit="frame", desc="faces", disable=quiet) as bar:
         for index, frame in iter_output_frames(video, source_fps, out_fps, start, stop):
-            faces.process(FrameItem(index=index, frame=frame))
+            faces.process(FrameItem(index=index, frame=frame), crop=False)
             bar.update(1)
     faces.save()
